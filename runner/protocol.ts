@@ -1,0 +1,279 @@
+// The one contract between the browser and the runner.
+//
+// Both sides import this module and nothing else of each other, so it imports neither `node:*` nor
+// the DOM: only zod. Every message type string is spelled here and nowhere else; every frame is
+// parsed with these schemas before it is used. Pty bytes travel as binary frames (see
+// `encodeChannelFrame`), everything else as JSON text frames.
+
+import { z } from 'zod';
+
+/** Bumped on any incompatible change; sent in `hello` and checked by the runner. */
+export const PROTOCOL_VERSION = 1;
+
+// ---------------------------------------------------------------------------------------------
+// Limits and flow control
+// ---------------------------------------------------------------------------------------------
+
+/** A JSON frame larger than this is refused: the largest legitimate one is a `hello` or `run`. */
+export const MAX_CONTROL_FRAME_BYTES = 64 * 1024;
+/** A binary input frame larger than this is refused: pasted text arrives in pieces well below it. */
+export const MAX_INPUT_FRAME_BYTES = 64 * 1024;
+
+/**
+ * Flow control, as VS Code's terminal and wetty do it: the runner counts the pty bytes it has sent
+ * on a channel that the page has not yet acknowledged as drawn. Above the high watermark it pauses
+ * the pty (the shell then blocks on write, so nothing piles up in the runner); once the page has
+ * caught up below the low watermark it resumes. The page acknowledges every ACK_CHUNK_BYTES drawn.
+ * Invariant: LOW < HIGH, and ACK_CHUNK < HIGH - LOW so that a paused channel always gets an ack
+ * that can take it under LOW.
+ */
+export const FLOW_HIGH_WATERMARK_BYTES = 128 * 1024;
+export const FLOW_LOW_WATERMARK_BYTES = 16 * 1024;
+export const FLOW_ACK_CHUNK_BYTES = 8 * 1024;
+
+/** Output from a pty is batched for this long before it is sent, so a flood becomes few frames. */
+export const OUTPUT_BATCH_MS = 5;
+
+// ---------------------------------------------------------------------------------------------
+// Names
+// ---------------------------------------------------------------------------------------------
+
+/** Terminal, lesson, step and block ids: short, URL-safe, and safe inside a log line. */
+export const idSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z0-9][a-z0-9._-]*$/, 'lower-case letters, digits, ".", "_" and "-", starting with a letter or digit');
+export type Id = z.infer<typeof idSchema>;
+
+/** A block id is `<lesson>/<step>/<n>`; a step id is `<lesson>/<step>`. */
+export const qualifiedIdSchema = z
+  .string()
+  .min(3)
+  .max(200)
+  .regex(/^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*){1,2}$/, 'ids joined by "/"');
+
+export const terminalSizeSchema = z.object({
+  cols: z.number().int().min(2).max(1000),
+  rows: z.number().int().min(1).max(500),
+});
+
+export const blockStateSchema = z.enum(['idle', 'queued', 'running', 'passed', 'failed']);
+export type BlockState = z.infer<typeof blockStateSchema>;
+
+export const stepStateSchema = z.enum(['idle', 'running', 'passed', 'failed']);
+export type StepState = z.infer<typeof stepStateSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// The course manifest: written by the site build from the lessons, loaded by the runner, which
+// therefore never trusts the page for what a block runs or what a check expects.
+// ---------------------------------------------------------------------------------------------
+
+/** Where in a lesson's source something was written, for error messages. */
+export const sourceRefSchema = z.object({ file: z.string(), line: z.number().int().min(1) });
+
+export const blockSchema = z.object({
+  id: qualifiedIdSchema,
+  terminal: idSchema,
+  /** Exactly what is typed, newline-terminated lines; multi-line blocks go as a bracketed paste. */
+  code: z.string().min(1).max(32 * 1024),
+  /** Send Ctrl-C first, for blocks that follow a long-running command in the same terminal. */
+  interrupt: z.boolean().default(false),
+  /** Expected-output pattern (see runner/matcher.ts), or absent when the output proves nothing. */
+  expect: z.string().max(32 * 1024).optional(),
+  /** The exit code the block must end with to pass; absent means any code. */
+  exitCode: z.number().int().min(0).max(255).optional(),
+  source: sourceRefSchema,
+});
+export type Block = z.infer<typeof blockSchema>;
+
+export const stateCheckSchema = z.object({
+  /** A hidden command run in the learner's lab; the check passes when it exits 0. */
+  command: z.string().min(1).max(4096),
+  terminal: idSchema,
+  timeoutMs: z.number().int().min(100).max(300_000),
+  intervalMs: z.number().int().min(50).max(60_000),
+  /** What the learner is told while the check is not passing. */
+  description: z.string().max(500),
+  source: sourceRefSchema,
+});
+export type StateCheck = z.infer<typeof stateCheckSchema>;
+
+export const stepSchema = z.object({
+  id: qualifiedIdSchema,
+  title: z.string().min(1).max(200),
+  blocks: z.array(blockSchema),
+  checks: z.array(stateCheckSchema),
+});
+export type Step = z.infer<typeof stepSchema>;
+
+export const terminalSpecSchema = z.object({
+  name: idSchema,
+  title: z.string().min(1).max(80),
+});
+export type TerminalSpec = z.infer<typeof terminalSpecSchema>;
+
+export const lessonManifestSchema = z.object({
+  id: idSchema,
+  title: z.string(),
+  order: z.number().int(),
+  terminals: z.array(terminalSpecSchema).min(1),
+  steps: z.array(stepSchema),
+});
+export type LessonManifest = z.infer<typeof lessonManifestSchema>;
+
+export const courseManifestSchema = z.object({
+  version: z.literal(1),
+  lessons: z.array(lessonManifestSchema),
+});
+export type CourseManifest = z.infer<typeof courseManifestSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Page -> runner (JSON text frames)
+// ---------------------------------------------------------------------------------------------
+
+export const clientMessageSchema = z.discriminatedUnion('type', [
+  /** First frame on a connection: which lesson this page shows. */
+  z.object({ type: z.literal('hello'), protocol: z.number().int(), lesson: idSchema }),
+  /** Attach to a terminal of the lesson (starting its shell if needed); answered by `opened`. */
+  z.object({ type: z.literal('open'), terminal: idSchema, size: terminalSizeSchema }),
+  z.object({ type: z.literal('resize'), terminal: idSchema, size: terminalSizeSchema }),
+  /** Run a block of the lesson by id; the runner looks its code up in the manifest. */
+  z.object({ type: z.literal('run'), block: qualifiedIdSchema, interrupt: z.boolean().optional() }),
+  z.object({ type: z.literal('interrupt'), terminal: idSchema }),
+  /** The page has drawn this many more bytes of the channel's output (flow control). */
+  z.object({ type: z.literal('ack'), channel: z.number().int().min(0).max(255), bytes: z.number().int().min(1).max(1 << 30) }),
+  /** Forget this lesson's step states (the learner starts the lesson again). */
+  z.object({ type: z.literal('reset-lesson') }),
+]);
+export type ClientMessage = z.infer<typeof clientMessageSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Runner -> page (JSON text frames)
+// ---------------------------------------------------------------------------------------------
+
+export const checkResultSchema = z.object({
+  /** Which check: `output` for a block's expected output, or the state check's index. */
+  check: z.union([z.literal('output'), z.literal('exit-code'), z.number().int().min(0)]),
+  passed: z.boolean(),
+  /** Human-readable reason, e.g. "exited with 1, expected 0" or the state check's description. */
+  message: z.string(),
+  /** Unified diff of expected against actual, for output checks. */
+  diff: z.string().optional(),
+});
+export type CheckResult = z.infer<typeof checkResultSchema>;
+
+export const blockStatusSchema = z.object({
+  block: qualifiedIdSchema,
+  state: blockStateSchema,
+  exitCode: z.number().int().optional(),
+  durationMs: z.number().min(0).optional(),
+  results: z.array(checkResultSchema).default([]),
+});
+export type BlockStatus = z.infer<typeof blockStatusSchema>;
+
+export const stepStatusSchema = z.object({
+  step: qualifiedIdSchema,
+  state: stepStateSchema,
+  results: z.array(checkResultSchema).default([]),
+  updatedAt: z.number().optional(),
+});
+export type StepStatus = z.infer<typeof stepStatusSchema>;
+
+export const errorCodeSchema = z.enum([
+  'bad-frame', // not JSON, not a known message, or fields out of range
+  'frame-too-large',
+  'protocol-version',
+  'not-ready', // a message that needs `hello` first
+  'unknown-lesson',
+  'unknown-terminal',
+  'unknown-block',
+  'terminal-busy', // a block was refused because its terminal is not at a prompt
+  'spawn-failed', // the target could not start a shell
+  'internal',
+]);
+export type ErrorCode = z.infer<typeof errorCodeSchema>;
+
+export const serverMessageSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('welcome'),
+    protocol: z.number().int(),
+    learner: z.string(),
+    lesson: idSchema,
+    steps: z.array(stepStatusSchema),
+    blocks: z.array(blockStatusSchema),
+  }),
+  /** A terminal is attached on `channel`; its restored screen follows as binary output. */
+  z.object({ type: z.literal('opened'), terminal: idSchema, channel: z.number().int().min(0).max(255) }),
+  /** The terminal's shell ended; `open` starts a new one. */
+  z.object({ type: z.literal('exited'), terminal: idSchema, exitCode: z.number().int().nullable() }),
+  /** A command finished in a terminal, whether clicked or typed. */
+  z.object({
+    type: z.literal('command'),
+    terminal: idSchema,
+    command: z.string(),
+    exitCode: z.number().int().nullable(),
+    durationMs: z.number().min(0),
+  }),
+  z.object({ type: z.literal('block'), status: blockStatusSchema }),
+  z.object({ type: z.literal('step'), status: stepStatusSchema }),
+  z.object({ type: z.literal('error'), code: errorCodeSchema, message: z.string(), ref: z.string().optional() }),
+]);
+export type ServerMessage = z.infer<typeof serverMessageSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Binary frames: one byte of channel, then the bytes (pty output to the page, keystrokes to the pty)
+// ---------------------------------------------------------------------------------------------
+
+export function encodeChannelFrame(channel: number, data: Uint8Array): Uint8Array {
+  if (!Number.isInteger(channel) || channel < 0 || channel > 255) {
+    throw new RangeError(`channel must be an integer from 0 to 255, got ${channel}`);
+  }
+  const frame = new Uint8Array(data.byteLength + 1);
+  frame[0] = channel;
+  frame.set(data, 1);
+  return frame;
+}
+
+export type ChannelFrame = { channel: number; data: Uint8Array };
+
+/** Returns null for an empty frame, which carries no channel. */
+export function decodeChannelFrame(frame: Uint8Array): ChannelFrame | null {
+  if (frame.byteLength < 1) return null;
+  return { channel: frame[0]!, data: frame.subarray(1) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing helpers, so neither side hand-rolls JSON.parse + validation
+// ---------------------------------------------------------------------------------------------
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; code: ErrorCode; message: string };
+
+function parseWith<T>(schema: z.ZodType<T>, text: string, maxBytes: number): Parsed<T> {
+  if (text.length > maxBytes) {
+    return { ok: false, code: 'frame-too-large', message: `frame of ${text.length} bytes exceeds the limit of ${maxBytes}` };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, code: 'bad-frame', message: `frame is not JSON: ${(error as Error).message}` };
+  }
+  const result = schema.safeParse(json);
+  if (!result.success) {
+    const issues = result.error.issues
+      .map((issue) => `${issue.path.length ? issue.path.join('.') : '(frame)'}: ${issue.message}`)
+      .join('; ');
+    return { ok: false, code: 'bad-frame', message: `invalid frame: ${issues}` };
+  }
+  return { ok: true, value: result.data };
+}
+
+export function parseClientMessage(text: string): Parsed<ClientMessage> {
+  return parseWith(clientMessageSchema, text, MAX_CONTROL_FRAME_BYTES);
+}
+
+/** The page trusts the runner, but still refuses frames it does not understand. */
+export function parseServerMessage(text: string): Parsed<ServerMessage> {
+  return parseWith(serverMessageSchema, text, Number.MAX_SAFE_INTEGER);
+}
