@@ -277,3 +277,22 @@ export function parseClientMessage(text: string): Parsed<ClientMessage> {
 export function parseServerMessage(text: string): Parsed<ServerMessage> {
   return parseWith(serverMessageSchema, text, Number.MAX_SAFE_INTEGER);
 }
+
+// ---------------------------------------------------------------------------------------------
+// HTTP endpoints the page calls on the runner (same origin only)
+// ---------------------------------------------------------------------------------------------
+
+/** Where the page finds the WebSocket and the per-start secret it must present there. */
+export const SESSION_PATH = '/api/session';
+/** The WebSocket endpoint; the token goes in the `token` query parameter. */
+export const WEBSOCKET_PATH = '/ws';
+/** This learner's step states across every lesson, for the course home. */
+export const PROGRESS_PATH = '/api/progress';
+/** The cookie that identifies a learner (set by the runner, HttpOnly, SameSite=Strict). */
+export const LEARNER_COOKIE = 'learner';
+
+export const sessionResponseSchema = z.object({ token: z.string().min(16), learner: z.string() });
+export type SessionResponse = z.infer<typeof sessionResponseSchema>;
+
+export const progressResponseSchema = z.object({ steps: z.array(stepStatusSchema) });
+export type ProgressResponse = z.infer<typeof progressResponseSchema>;
