@@ -1,0 +1,189 @@
+// Entry point of a lesson page: defines the page's custom elements, opens the session, gives each
+// terminal an xterm, and routes the runner's frames to the terminals, blocks, steps and progress.
+
+import '@xterm/xterm/css/xterm.css';
+import { terminalSpecSchema, type BlockStatus, type ServerMessage, type StepState, type StepStatus } from '../../runner/protocol.ts';
+import { LessonProgressElement, LessonStepElement, updateChecks } from './lesson-step.ts';
+import { RUN_EVENT, RunBlockElement, type RunRequest } from './run-block.ts';
+import { LessonSession, type ConnectionState } from './session.ts';
+import { SplitPaneElement } from './split-pane.ts';
+import { TERMINAL_SELECT_EVENT, TerminalPanelElement } from './terminal-panel.ts';
+import { TerminalView } from './terminal-view.ts';
+
+customElements.define('run-block', RunBlockElement);
+customElements.define('lesson-step', LessonStepElement);
+customElements.define('lesson-progress', LessonProgressElement);
+customElements.define('split-pane', SplitPaneElement);
+customElements.define('terminal-panel', TerminalPanelElement);
+
+const CONNECTION_TEXT: Record<ConnectionState, string> = {
+  connecting: 'Connecting…',
+  connected: 'Connected',
+  reconnecting: 'Reconnecting…',
+};
+
+class LessonPage {
+  readonly #root: HTMLElement;
+  readonly #lesson: string;
+  readonly #session: LessonSession;
+  readonly #views = new Map<string, TerminalView>();
+  readonly #byChannel = new Map<number, TerminalView>();
+  readonly #stepStates = new Map<string, StepState>();
+  readonly #panel: TerminalPanelElement | null;
+
+  constructor(root: HTMLElement) {
+    this.#root = root;
+    this.#lesson = root.dataset.lesson ?? '';
+    this.#panel = root.querySelector<TerminalPanelElement>('terminal-panel');
+    this.#session = new LessonSession(this.#lesson, {
+      state: (state, detail) => this.#connection(state, detail),
+      message: (message) => this.#message(message),
+      output: (channel, data) => this.#output(channel, data),
+      problem: (message) => this.#notice(message),
+    });
+    const terminals = terminalSpecSchema.array().parse(JSON.parse(root.dataset.terminals ?? '[]'));
+    for (const spec of terminals) {
+      const screen = root.querySelector<HTMLElement>(`[data-terminal-screen="${CSS.escape(spec.name)}"]`);
+      if (screen) this.#views.set(spec.name, new TerminalView(spec.name, screen, this.#session));
+    }
+    root.addEventListener(RUN_EVENT, (event) => this.#run((event as CustomEvent<RunRequest>).detail, event.target as RunBlockElement));
+    root.addEventListener(TERMINAL_SELECT_EVENT, (event) => {
+      const view = this.#views.get((event as CustomEvent<string>).detail);
+      requestAnimationFrame(() => view?.fit());
+    });
+    root.addEventListener('split-change', () => this.#fitAll());
+    window.addEventListener('resize', () => this.#fitAll());
+    root.querySelector('[data-role="notice"]')?.addEventListener('click', (event) => {
+      if ((event.target as HTMLElement).closest('[data-action="dismiss"]')) this.#notice(undefined);
+    });
+    // For tests and bug reports: the text of a terminal, as drawn.
+    Object.assign(window, { courseTerminalText: (name: string) => this.#views.get(name)?.text() ?? '' });
+    this.#fitAll();
+    this.#session.start();
+  }
+
+  #fitAll(): void {
+    for (const view of this.#views.values()) view.fit();
+  }
+
+  #connection(state: ConnectionState, detail: string): void {
+    const element = document.querySelector<HTMLElement>('connection-status');
+    if (element) {
+      element.dataset.state = state;
+      element.title = detail;
+      const text = element.querySelector('.connection__text');
+      if (text) text.textContent = CONNECTION_TEXT[state];
+    }
+    this.#root.dataset.connection = state;
+    const ready = state === 'connected';
+    for (const block of this.#blocks()) block.setEnabled(ready);
+    if (!ready) {
+      for (const view of this.#views.values()) view.detach();
+      this.#byChannel.clear();
+    }
+  }
+
+  #message(message: ServerMessage): void {
+    switch (message.type) {
+      case 'welcome':
+        this.#notice(undefined);
+        for (const status of message.steps) this.#step(status);
+        for (const status of message.blocks) this.#block(status);
+        this.#openTerminals();
+        break;
+      case 'opened': {
+        const view = this.#views.get(message.terminal);
+        if (!view) break;
+        for (const [channel, other] of this.#byChannel) if (other === view) this.#byChannel.delete(channel);
+        view.attach(message.channel);
+        this.#byChannel.set(message.channel, view);
+        break;
+      }
+      case 'exited': {
+        const view = this.#views.get(message.terminal);
+        if (!view) break;
+        view.detach();
+        view.terminal.write(`\r\n\x1b[2m[the shell ended${message.exitCode === null ? '' : ` with exit code ${message.exitCode}`}; starting a new one]\x1b[0m\r\n`);
+        this.#session.send({ type: 'open', terminal: message.terminal, size: view.size });
+        break;
+      }
+      case 'command':
+        // Typed commands are recognised by the runner; their effect shows up as block/step frames.
+        break;
+      case 'block':
+        this.#block(message.status);
+        break;
+      case 'step':
+        this.#step(message.status);
+        break;
+      case 'error': {
+        const block = message.ref ? this.#blocks().find((candidate) => candidate.block === message.ref) : undefined;
+        if (block) block.setError(message.message);
+        else this.#notice(`${message.message} (${message.code}${message.ref ? `, ${message.ref}` : ''})`);
+        break;
+      }
+    }
+  }
+
+  #openTerminals(): void {
+    for (const view of this.#views.values()) {
+      this.#session.send({ type: 'open', terminal: view.name, size: view.size });
+    }
+  }
+
+  #output(channel: number, data: Uint8Array): void {
+    const view = this.#byChannel.get(channel);
+    if (!view) return;
+    view.write(data);
+    this.#panel?.markActivity(view.name);
+  }
+
+  #run(request: RunRequest, element: RunBlockElement): void {
+    if (!this.#session.send({ type: 'run', block: request.block })) {
+      element.setError('Not connected to the runner; the block will be runnable once the page reconnects.');
+      return;
+    }
+    element.markRequested();
+    this.#panel?.select(request.terminal);
+  }
+
+  #block(status: BlockStatus): void {
+    for (const block of this.#blocks()) if (block.block === status.block) block.setStatus(status);
+  }
+
+  #step(status: StepStatus): void {
+    this.#stepStates.set(status.step, status.state);
+    for (const step of this.#root.querySelectorAll<LessonStepElement>('lesson-step')) if (step.step === status.step) step.setStatus(status);
+    for (const block of this.#blocks()) {
+      if (block.dataset.ownStep === 'true' && block.dataset.step === status.step) block.dataset.stepState = status.state;
+    }
+    updateChecks(this.#root, status);
+    this.#root.querySelector<LessonProgressElement>('lesson-progress')?.update(this.#stepStates);
+  }
+
+  #blocks(): RunBlockElement[] {
+    return [...this.#root.querySelectorAll<RunBlockElement>('run-block')];
+  }
+
+  #notice(message: string | undefined): void {
+    const notice = this.#root.querySelector<HTMLElement>('[data-role="notice"]');
+    if (!notice) return;
+    if (message === undefined) {
+      notice.hidden = true;
+      notice.replaceChildren();
+      return;
+    }
+    const text = document.createElement('span');
+    text.textContent = message;
+    const dismiss = document.createElement('button');
+    dismiss.type = 'button';
+    dismiss.className = 'button button--ghost';
+    dismiss.dataset.action = 'dismiss';
+    dismiss.textContent = 'Dismiss';
+    notice.replaceChildren(text, dismiss);
+    notice.hidden = false;
+  }
+}
+
+const root = document.querySelector<HTMLElement>('lesson-page');
+if (root) new LessonPage(root);
