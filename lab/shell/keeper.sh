@@ -1,0 +1,44 @@
+#!/bin/bash
+# PID 1 of a lab sandbox. Started by lab/sandbox.ts as
+#   unshare --user --map-root-user --net --mount --pid --uts --ipc --fork --kill-child --mount-proc \
+#     --propagation private bash keeper.sh NAME REPO
+# It gives the sandbox its private mounts, prints "ready", then waits (reaping orphans, as an init
+# must: FRR and BIRD daemonise, so their parents are gone and they become its children). When it
+# exits, the kernel kills every process of the sandbox's PID namespace, and with the last process
+# the sandbox's network and mount namespaces (and every device netns bound in its /run/netns) go.
+set -euo pipefail
+name=$1
+repo=$2
+
+# Private tmpfs over every place FRR, BIRD, `ip netns` and shells write to. The host's /etc/frr,
+# /etc/bird, /run, /tmp and /var/tmp are hidden from the sandbox, and never written.
+mount -t tmpfs -o mode=0755,size=64m "lab-$name-run" /run
+mkdir -p /run/netns /run/frr /run/bird /run/lock /run/lab/bin /run/lab/devices /run/lab/services
+for dir in /etc/frr /etc/bird /var/tmp /tmp; do
+  [ -d "$dir" ] || { echo "keeper: $dir does not exist on this machine (is the ${dir#/etc/} package installed?)" >&2; exit 1; }
+done
+mount -t tmpfs -o mode=0755,size=16m "lab-$name-etc-frr" /etc/frr
+mount -t tmpfs -o mode=0755,size=16m "lab-$name-etc-bird" /etc/bird
+mount -t tmpfs -o mode=1777,size=64m "lab-$name-var-tmp" /var/tmp
+mount -t tmpfs -o mode=1777,size=64m "lab-$name-tmp" /tmp
+
+# FRR refuses to start unless the users and groups it drops to exist in the namespace. Only uid and
+# gid 0 are mapped into the sandbox, so private copies of the user database give frr and frrvty id 0.
+awk -F: 'BEGIN { OFS = ":" } $1 == "frr" { $3 = 0; $4 = 0 } { print }' /etc/passwd > /run/lab/passwd
+awk -F: 'BEGIN { OFS = ":" } $1 == "frr" || $1 == "frrvty" { $3 = 0 } { print }' /etc/group > /run/lab/group
+mount --bind /run/lab/passwd /etc/passwd
+mount --bind /run/lab/group /etc/group
+
+echo lab-host > /proc/sys/kernel/hostname
+ip link set lo up
+ln -s "$repo/lab/bin/lab" /run/lab/bin/lab
+printf '%s\n' "$name" > /run/lab/sandbox
+printf '%s\n' "$repo" > /run/lab/repo
+
+echo ready
+exec </dev/null >/dev/null 2>/run/lab/keeper.log
+trap 'exit 0' TERM INT HUP
+while :; do
+  sleep 3600 &
+  wait $! || true
+done
