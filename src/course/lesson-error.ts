@@ -16,11 +16,11 @@ export function formatLessonError(error: LessonError): string {
 
 /** Thrown to fail the build; its message lists every problem found, one per line. */
 export class LessonBuildError extends Error {
-  readonly errors: readonly LessonError[];
+  readonly problems: readonly LessonError[];
   constructor(errors: readonly LessonError[]) {
     const count = errors.length === 1 ? '1 problem' : `${errors.length} problems`;
     super(`The course has ${count}:\n${errors.map(formatLessonError).join('\n')}`);
     this.name = 'LessonBuildError';
-    this.errors = errors;
+    this.problems = errors;
   }
 }
