@@ -8,6 +8,9 @@ import { ApiClient } from './client.ts';
 import type { KubeNode, Pod } from './resources.ts';
 import { seedObjects } from './seed.ts';
 import { Store } from './store.ts';
+import { loadTopology } from '../topology.ts';
+
+const topology = loadTopology();
 
 interface Running {
   server: ApiServer;
@@ -16,7 +19,7 @@ interface Running {
 }
 
 async function start(file: string | undefined, clock = { now: Date.parse('2026-11-26T08:00:00Z') }): Promise<Running> {
-  const store = Store.open(file, () => seedObjects(clock.now));
+  const store = Store.open(file, () => seedObjects(clock.now, topology));
   const server = new ApiServer({ store, now: () => clock.now, log: () => {} });
   const address = await server.listen(0, '127.0.0.1');
   return { server, client: new ApiClient(`http://127.0.0.1:${address.port}`), clock };
@@ -44,7 +47,7 @@ describe('API server', () => {
     assert.deepEqual(nodes.value.items.map((n) => n.metadata.name), ['k8s-master', 'k8s-worker-1']);
     const pods = await running.client.list('pods', { namespace: 'kube-system', labelSelector: 'k8s-app=kube-dns' });
     assert.ok(pods.ok);
-    assert.deepEqual(pods.value.items.map((p) => (p as Pod).status?.podIP), ['10.10.235.195', '10.10.235.193']);
+    assert.deepEqual(pods.value.items.map((p) => (p as Pod).status?.podIP), ['10.10.235.193', '10.10.235.195']);
   });
 
   it('creates, refuses a duplicate, updates with a resourceVersion precondition, deletes', async () => {

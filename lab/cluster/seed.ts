@@ -1,7 +1,9 @@
-// The cluster the walkthrough starts from (lab-facts §4–5.1): two nodes bootstrapped about an hour
-// before the learner arrives, the pods `kubectl get po -A -owide` lists there, the nginx/busybox
-// test deployments pinned to each rack, Calico's default IP pool and each node's /26 IPAM block.
-// This is data for a fresh datastore; everything later is computed from the datastore.
+// The cluster the walkthrough starts from (lab-facts §4–5.1): the topology's nodes bootstrapped
+// about an hour before the learner arrives, the pods `kubectl get po -A -owide` lists there (the
+// pod-network ones, with their names and addresses, come from the topology, which gives each a
+// network namespace; the host-network ones are listed here), the nginx/busybox test pods of each
+// rack, Calico's default IP pool and each node's /26 IPAM block. This is data for a fresh
+// datastore; everything later is computed from the datastore.
 
 import {
   ANNOTATION_IPV4,
@@ -12,6 +14,8 @@ import {
   type Pod,
   type StoredObject,
 } from './resources.ts';
+import { formatCidr } from '../ipv4.ts';
+import { nodes, type Topology } from '../topology.ts';
 
 export interface SeedNode {
   name: string;
@@ -23,13 +27,6 @@ export interface SeedNode {
   /** How long before the lab started the node joined, in minutes (the walkthrough shows 69m and 66m). */
   joinedMinutesAgo: number;
 }
-
-export const SEED_NODES: readonly SeedNode[] = [
-  { name: 'k8s-master', address: '192.168.200.1', block: '10.10.235.192/26', master: true, joinedMinutesAgo: 69 },
-  { name: 'k8s-worker-1', address: '192.168.201.1', block: '10.10.230.0/26', master: false, joinedMinutesAgo: 66 },
-];
-
-export const DEFAULT_POOL_CIDR = '10.10.0.0/16';
 
 /** A pod of the seed; `ip` undefined means host network (the node's address). */
 export interface SeedPod {
@@ -47,17 +44,26 @@ export interface SeedPod {
   toleratesMaster?: boolean;
 }
 
+/** The nodes of the topology, as the cluster knows them. */
+export function seedNodes(topology: Topology): SeedNode[] {
+  return nodes(topology).map((node) => ({
+    name: node.name,
+    address: node.loopback.address,
+    block: formatCidr(node.podBlock),
+    master: node.name.includes('master'),
+    joinedMinutesAgo: node.name.includes('master') ? 69 : 66,
+  }));
+}
+
 const master = 'k8s-master';
 const worker = 'k8s-worker-1';
 
-export const SEED_PODS: readonly SeedPod[] = [
-  { namespace: 'calico-system', name: 'calico-kube-controllers-7f95545d84-t68z6', node: master, ip: '10.10.235.194', containers: ['calico-kube-controllers'], images: ['quay.io/tigera/kube-controllers:v3.0.0'], labels: { 'k8s-app': 'calico-kube-controllers', 'pod-template-hash': '7f95545d84' }, owner: { kind: 'ReplicaSet', name: 'calico-kube-controllers-7f95545d84' }, minutesAgo: 69, toleratesMaster: true },
+/** Host-network pods (they have the node's address and no namespace of their own), as §5.1 lists them. */
+export const HOST_NETWORK_PODS: readonly SeedPod[] = [
   { namespace: 'calico-system', name: 'calico-node-599ds', node: master, containers: ['calico-node'], images: ['quay.io/tigera/cnx-node:v3.0.0'], labels: { 'k8s-app': 'calico-node', 'controller-revision-hash': '5b8c6b6f6d', 'pod-template-generation': '1' }, owner: { kind: 'DaemonSet', name: 'calico-node' }, minutesAgo: 69, toleratesMaster: true },
   { namespace: 'calico-system', name: 'calico-node-dzfvc', node: worker, containers: ['calico-node'], images: ['quay.io/tigera/cnx-node:v3.0.0'], labels: { 'k8s-app': 'calico-node', 'controller-revision-hash': '5b8c6b6f6d', 'pod-template-generation': '1' }, owner: { kind: 'DaemonSet', name: 'calico-node' }, minutesAgo: 67, toleratesMaster: true },
   { namespace: 'calico-system', name: 'calico-typha-64ffdd88b5-7z9sc', node: master, containers: ['calico-typha'], images: ['quay.io/tigera/typha:v3.0.0'], labels: { 'k8s-app': 'calico-typha', 'pod-template-hash': '64ffdd88b5' }, owner: { kind: 'ReplicaSet', name: 'calico-typha-64ffdd88b5' }, minutesAgo: 69, toleratesMaster: true },
   { namespace: 'calico-system', name: 'calico-typha-64ffdd88b5-fg9wd', node: worker, containers: ['calico-typha'], images: ['quay.io/tigera/typha:v3.0.0'], labels: { 'k8s-app': 'calico-typha', 'pod-template-hash': '64ffdd88b5' }, owner: { kind: 'ReplicaSet', name: 'calico-typha-64ffdd88b5' }, minutesAgo: 67, toleratesMaster: true },
-  { namespace: 'kube-system', name: 'coredns-66bff467f8-578tg', node: master, ip: '10.10.235.195', containers: ['coredns'], images: ['k8s.gcr.io/coredns:1.6.7'], labels: { 'k8s-app': 'kube-dns', 'pod-template-hash': '66bff467f8' }, owner: { kind: 'ReplicaSet', name: 'coredns-66bff467f8' }, minutesAgo: 69, toleratesMaster: true },
-  { namespace: 'kube-system', name: 'coredns-66bff467f8-647mw', node: master, ip: '10.10.235.193', containers: ['coredns'], images: ['k8s.gcr.io/coredns:1.6.7'], labels: { 'k8s-app': 'kube-dns', 'pod-template-hash': '66bff467f8' }, owner: { kind: 'ReplicaSet', name: 'coredns-66bff467f8' }, minutesAgo: 69, toleratesMaster: true },
   { namespace: 'kube-system', name: 'etcd-k8s-master', node: master, containers: ['etcd'], images: ['k8s.gcr.io/etcd:3.4.3-0'], labels: { component: 'etcd', tier: 'control-plane' }, owner: { kind: 'Node', name: master }, minutesAgo: 69, toleratesMaster: true },
   { namespace: 'kube-system', name: 'kube-apiserver-k8s-master', node: master, containers: ['kube-apiserver'], images: ['k8s.gcr.io/kube-apiserver:v1.18.1'], labels: { component: 'kube-apiserver', tier: 'control-plane' }, owner: { kind: 'Node', name: master }, minutesAgo: 69, toleratesMaster: true },
   { namespace: 'kube-system', name: 'kube-controller-manager-k8s-master', node: master, containers: ['kube-controller-manager'], images: ['k8s.gcr.io/kube-controller-manager:v1.18.1'], labels: { component: 'kube-controller-manager', tier: 'control-plane' }, owner: { kind: 'Node', name: master }, minutesAgo: 69, toleratesMaster: true },
@@ -65,14 +71,49 @@ export const SEED_PODS: readonly SeedPod[] = [
   { namespace: 'kube-system', name: 'kube-proxy-wg5wf', node: master, containers: ['kube-proxy'], images: ['k8s.gcr.io/kube-proxy:v1.18.1'], labels: { 'k8s-app': 'kube-proxy', 'controller-revision-hash': 'c8bb659c5', 'pod-template-generation': '1' }, owner: { kind: 'DaemonSet', name: 'kube-proxy' }, minutesAgo: 69, toleratesMaster: true },
   { namespace: 'kube-system', name: 'kube-scheduler-k8s-master', node: master, containers: ['kube-scheduler'], images: ['k8s.gcr.io/kube-scheduler:v1.18.1'], labels: { component: 'kube-scheduler', tier: 'control-plane' }, owner: { kind: 'Node', name: master }, minutesAgo: 69, toleratesMaster: true },
   { namespace: 'tigera-operator', name: 'tigera-operator-84644cc5b8-5pw6g', node: master, containers: ['tigera-operator'], images: ['quay.io/tigera/operator:v1.6.0'], labels: { name: 'tigera-operator', 'pod-template-hash': '84644cc5b8' }, owner: { kind: 'ReplicaSet', name: 'tigera-operator-84644cc5b8' }, minutesAgo: 69, toleratesMaster: true },
-  { namespace: 'tigera-prometheus', name: 'calico-prometheus-operator-588fdd8d9-wsj9z', node: master, ip: '10.10.235.192', containers: ['calico-prometheus-operator'], images: ['quay.io/tigera/prometheus-operator:v0.40.0'], labels: { 'k8s-app': 'calico-prometheus-operator', 'pod-template-hash': '588fdd8d9' }, owner: { kind: 'ReplicaSet', name: 'calico-prometheus-operator-588fdd8d9' }, minutesAgo: 69, toleratesMaster: true },
-  { namespace: 'tigera-system', name: 'tigera-apiserver-67b87557db-kd5gp', node: master, ip: '10.10.235.196', containers: ['tigera-apiserver', 'tigera-queryserver'], images: ['quay.io/tigera/cnx-apiserver:v3.0.0', 'quay.io/tigera/cnx-queryserver:v3.0.0'], labels: { 'k8s-app': 'tigera-apiserver', 'pod-template-hash': '67b87557db' }, owner: { kind: 'ReplicaSet', name: 'tigera-apiserver-67b87557db' }, minutesAgo: 67, toleratesMaster: true },
-  // The test deployments, one of each per rack (nodeSelector rack=...), for ping and HTTP checks.
-  { namespace: 'default', name: 'nginx-rack1-5c8bd7b4f6-x2k9p', node: master, ip: '10.10.235.197', containers: ['nginx'], images: ['nginx:1.19'], labels: { app: 'nginx', rack: 'rack1', 'pod-template-hash': '5c8bd7b4f6' }, owner: { kind: 'ReplicaSet', name: 'nginx-rack1-5c8bd7b4f6' }, minutesAgo: 60, toleratesMaster: true },
-  { namespace: 'default', name: 'busybox-rack1-7d9f8c6b5d-m4q7w', node: master, ip: '10.10.235.198', containers: ['busybox'], images: ['busybox:1.32'], labels: { app: 'busybox', rack: 'rack1', 'pod-template-hash': '7d9f8c6b5d' }, owner: { kind: 'ReplicaSet', name: 'busybox-rack1-7d9f8c6b5d' }, minutesAgo: 60, toleratesMaster: true },
-  { namespace: 'default', name: 'nginx-rack2-6f7c9d8b5c-h8z2r', node: worker, ip: '10.10.230.2', containers: ['nginx'], images: ['nginx:1.19'], labels: { app: 'nginx', rack: 'rack2', 'pod-template-hash': '6f7c9d8b5c' }, owner: { kind: 'ReplicaSet', name: 'nginx-rack2-6f7c9d8b5c' }, minutesAgo: 60 },
-  { namespace: 'default', name: 'busybox-rack2-8b6d5f9c7b-t5v8n', node: worker, ip: '10.10.230.3', containers: ['busybox'], images: ['busybox:1.32'], labels: { app: 'busybox', rack: 'rack2', 'pod-template-hash': '8b6d5f9c7b' }, owner: { kind: 'ReplicaSet', name: 'busybox-rack2-8b6d5f9c7b' }, minutesAgo: 60 },
 ];
+
+interface PodTemplate {
+  containers: readonly string[];
+  images: readonly string[];
+  labels: (app: string) => Record<string, string>;
+  minutesAgo: number;
+}
+
+/** What the pod-network pods of the topology run, by app (the pod name without its generated parts). */
+const POD_TEMPLATES: Readonly<Record<string, PodTemplate>> = {
+  'calico-kube-controllers': { containers: ['calico-kube-controllers'], images: ['quay.io/tigera/kube-controllers:v3.0.0'], labels: (app) => ({ 'k8s-app': app }), minutesAgo: 69 },
+  coredns: { containers: ['coredns'], images: ['k8s.gcr.io/coredns:1.6.7'], labels: () => ({ 'k8s-app': 'kube-dns' }), minutesAgo: 69 },
+  'calico-prometheus-operator': { containers: ['calico-prometheus-operator'], images: ['quay.io/tigera/prometheus-operator:v0.40.0'], labels: (app) => ({ 'k8s-app': app }), minutesAgo: 69 },
+  'tigera-apiserver': { containers: ['tigera-apiserver', 'tigera-queryserver'], images: ['quay.io/tigera/cnx-apiserver:v3.0.0', 'quay.io/tigera/cnx-queryserver:v3.0.0'], labels: (app) => ({ 'k8s-app': app }), minutesAgo: 67 },
+  nginx: { containers: ['nginx'], images: ['nginx:1.19'], labels: () => ({ app: 'nginx' }), minutesAgo: 60 },
+  busybox: { containers: ['busybox'], images: ['busybox:1.32'], labels: () => ({ app: 'busybox' }), minutesAgo: 60 },
+};
+
+/** `coredns-66bff467f8-8fw5n` → ReplicaSet `coredns-66bff467f8`, app `coredns`, hash `66bff467f8`. */
+const GENERATED_NAME = /^(.+)-([a-z0-9]{8,10})-([a-z0-9]{5})$/;
+
+/** The pods of the topology (each has a network namespace), with what they run. */
+export function topologyPods(topology: Topology): SeedPod[] {
+  return topology.pods.map((pod) => {
+    const generated = GENERATED_NAME.exec(pod.name);
+    const rack = /-(rack\d+)$/.exec(pod.name)?.[1];
+    const app = generated ? generated[1]! : rack ? pod.name.slice(0, -rack.length - 1) : pod.name;
+    const template = POD_TEMPLATES[app] ?? { containers: [app], images: [`${app}:latest`], labels: () => ({ app }), minutesAgo: 60 };
+    return {
+      namespace: pod.namespace,
+      name: pod.name,
+      node: pod.node,
+      ip: pod.ip,
+      containers: template.containers,
+      images: template.images,
+      labels: { ...template.labels(app), ...(generated ? { 'pod-template-hash': generated[2]! } : {}), ...(rack ? { rack } : {}) },
+      ...(generated ? { owner: { kind: 'ReplicaSet' as const, name: `${generated[1]}-${generated[2]}` } } : {}),
+      minutesAgo: template.minutesAgo,
+      toleratesMaster: app !== 'nginx' && app !== 'busybox',
+    };
+  });
+}
 
 const KUBE_VERSION = 'v1.18.1';
 export const MASTER_TAINT = { key: 'node-role.kubernetes.io/master', effect: 'NoSchedule' } as const;
@@ -172,12 +213,12 @@ export function seedPod(pod: SeedPod, nodes: readonly SeedNode[], now: number): 
   };
 }
 
-export function seedPool(now: number): IPPool {
+export function seedPool(now: number, cidr: string): IPPool {
   return {
     apiVersion: CALICO_API_VERSION,
     kind: 'IPPool',
     metadata: { name: 'default-ipv4-ippool', uid: uidFor('ippool/default'), creationTimestamp: minutesBefore(now, 69) },
-    spec: { cidr: DEFAULT_POOL_CIDR, blockSize: 26, ipipMode: 'Never', vxlanMode: 'Never', natOutgoing: false, nodeSelector: 'all()' },
+    spec: { cidr, blockSize: 26, ipipMode: 'Never', vxlanMode: 'Never', natOutgoing: false, nodeSelector: 'all()' },
   };
 }
 
@@ -195,11 +236,14 @@ export function seedBlock(node: SeedNode, now: number): BlockAffinity {
 }
 
 /** Every object of a fresh cluster; `now` is when the lab starts (ms since the epoch). */
-export function seedObjects(now: number): StoredObject[] {
+export function seedObjects(now: number, topology: Topology): StoredObject[] {
+  const seedNodeList = seedNodes(topology);
+  const names = new Set(seedNodeList.map((n) => n.name));
+  const pods = [...HOST_NETWORK_PODS.filter((p) => names.has(p.node)), ...topologyPods(topology)];
   return [
-    ...SEED_NODES.map((node) => seedNode(node, now)),
-    ...SEED_PODS.map((pod) => seedPod(pod, SEED_NODES, now)),
-    seedPool(now),
-    ...SEED_NODES.map((node) => seedBlock(node, now)),
+    ...seedNodeList.map((node) => seedNode(node, now)),
+    ...pods.map((pod) => seedPod(pod, seedNodeList, now)),
+    seedPool(now, formatCidr(topology.podPool)),
+    ...seedNodeList.map((node) => seedBlock(node, now)),
   ];
 }
