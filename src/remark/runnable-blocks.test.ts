@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { mdxToJs } from 'satteri';
+import { mdxToJs, type MdxToJsResult } from 'satteri';
 import { runnableBlocks } from './runnable-blocks.ts';
 
 let projectRoot: string;
@@ -34,7 +34,9 @@ function compile(name: string, source: string, dir = courseDir): string {
   fs.writeFileSync(file, source);
   // Astro hands the processor the body with the front matter blanked, keeping line numbers.
   const body = source.replace(/^---\n[\s\S]*?\n---\n/, (front) => front.replace(/[^\n]/g, ''));
-  return mdxToJs(body, { mdastPlugins: [runnableBlocks({ courseDir, projectRoot })], fileURL: pathToFileURL(file) }).code;
+  // The plugin is synchronous, so the compile is too.
+  const result = mdxToJs(body, { mdastPlugins: [runnableBlocks({ courseDir, projectRoot })], fileURL: pathToFileURL(file) }) as MdxToJsResult;
+  return result.code;
 }
 
 function buildError(name: string, source: string): string {

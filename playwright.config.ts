@@ -1,0 +1,51 @@
+// Browser tests: the fixture course built into .cache/fixture-site and served by the runner on a
+// fixed loopback port, with a fresh state directory per run, driven through Debian's chromium.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { defineConfig } from '@playwright/test';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './test/browser/chromium.ts';
+
+/** Unlikely to be taken on a developer machine; the runner fails loudly if it is. */
+const PORT = Number(process.env.COURSE_TEST_PORT ?? 47_213);
+const SITE_DIR = '.cache/fixture-site';
+// The config is loaded by the main process and again by each worker; the workers inherit this
+// variable, so everyone agrees on one directory. test/browser/global-teardown.ts removes it.
+process.env.COURSE_TEST_STATE ??= fs.mkdtempSync(path.join(os.tmpdir(), 'course-browser-'));
+const STATE_DIR = process.env.COURSE_TEST_STATE;
+const RUNNER_LOG = path.join(STATE_DIR, 'runner.log');
+
+export default defineConfig({
+  testDir: 'test/browser',
+  testMatch: '*.spec.ts',
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  // Every test is its own learner (own browser context, own cookie), so files can run in parallel.
+  fullyParallel: true,
+  workers: process.env.CI ? 2 : undefined,
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  reporter: process.env.CI ? [['list']] : [['list'], ['html', { open: 'never', outputFolder: 'playwright-report' }]],
+  globalTeardown: './test/browser/global-teardown.ts',
+  use: {
+    baseURL: `http://127.0.0.1:${PORT}/`,
+    browserName: 'chromium',
+    launchOptions: { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS },
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+  },
+  webServer: {
+    // Build the fixture course, then replace the shell with the runner so SIGTERM reaches it.
+    command:
+      `sh scripts/with-node.sh astro build --silent && ` +
+      `exec sh scripts/with-node.sh node runner/main.ts --site ${SITE_DIR} --port ${PORT} --state "${STATE_DIR}" --target local 2>>"${RUNNER_LOG}"`,
+    env: { COURSE_DIR: 'test/fixture-course', COURSE_OUT: SITE_DIR, ASTRO_TELEMETRY_DISABLED: '1' },
+    url: `http://127.0.0.1:${PORT}/`,
+    reuseExistingServer: false,
+    timeout: 120_000,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
+  },
+});

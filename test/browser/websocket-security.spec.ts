@@ -1,0 +1,55 @@
+// The WebSocket refuses pages from other sites and connections without the per-start token.
+// Driven with the `ws` client so the test controls the Origin header, which a browser would not let
+// a page forge.
+
+import WebSocket from 'ws';
+import { SESSION_PATH, WEBSOCKET_PATH, sessionResponseSchema } from '../../runner/protocol.ts';
+import { expect, test } from './fixtures.ts';
+
+type Outcome = { opened: true } | { opened: false; status: number | undefined };
+
+function connect(url: string, headers: Record<string, string>): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, { headers });
+    socket.once('open', () => {
+      socket.close();
+      resolve({ opened: true });
+    });
+    socket.once('unexpected-response', (_request, response) => {
+      resolve({ opened: false, status: response.statusCode });
+      response.resume();
+      socket.terminate();
+    });
+    socket.once('error', (error) => reject(error));
+  });
+}
+
+test.describe('WebSocket admission', () => {
+  let base: URL;
+  let token: string;
+  let cookie: string;
+
+  test.beforeEach(async ({ baseURL }) => {
+    base = new URL(baseURL!);
+    const response = await fetch(new URL(SESSION_PATH, base));
+    expect(response.status).toBe(200);
+    cookie = (response.headers.get('set-cookie') ?? '').split(';')[0]!;
+    expect(cookie).toMatch(/^learner=/);
+    token = sessionResponseSchema.parse(await response.json()).token;
+  });
+
+  const url = (query: string) => `ws://${base.host}${WEBSOCKET_PATH}${query}`;
+
+  test('the page’s own origin with the token is admitted (so the refusals below mean something)', async () => {
+    expect(await connect(url(`?token=${token}`), { Origin: base.origin, Cookie: cookie })).toEqual({ opened: true });
+  });
+
+  test('another origin is refused, even with the token', async () => {
+    expect(await connect(url(`?token=${token}`), { Origin: 'http://evil.example', Cookie: cookie })).toEqual({ opened: false, status: 403 });
+  });
+
+  test('a connection without the token, or with a wrong one, is refused', async () => {
+    expect(await connect(url(''), { Origin: base.origin, Cookie: cookie })).toEqual({ opened: false, status: 403 });
+    expect(await connect(url(`?token=${'x'.repeat(token.length)}`), { Origin: base.origin, Cookie: cookie })).toEqual({ opened: false, status: 403 });
+  });
+});
