@@ -12,7 +12,11 @@ export class LessonStepElement extends HTMLElement {
   setStatus(status: StepStatus): void {
     this.dataset.state = status.state;
     const label = this.querySelector<HTMLElement>('[data-role="step-state"]');
-    if (label) label.textContent = status.state === 'failed' ? `Not yet: ${failureReason(status.results)}` : stepStateText(status);
+    if (label) {
+      label.textContent = stepStateText(status);
+      // The reason is shown where it happened (the block or the check); here it is a tooltip.
+      label.title = status.state === 'failed' ? failureReason(status.results) : '';
+    }
     updateChecks(this, status);
   }
 }

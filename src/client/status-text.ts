@@ -41,7 +41,7 @@ export function stepStateText(status: StepStatus): string {
     case 'passed':
       return 'Done';
     case 'failed':
-      return 'Not done yet';
+      return 'Not passed yet';
   }
 }
 

@@ -42,7 +42,8 @@ export function courseManifest(options: { courseDir: string }): AstroIntegration
         const target = path.join(fileURLToPath(dir), MANIFEST_FILE);
         fs.writeFileSync(target, `${JSON.stringify(course.manifest, null, 2)}\n`);
         const steps = course.manifest.lessons.reduce((sum, lesson) => sum + lesson.steps.length, 0);
-        logger.info(`${MANIFEST_FILE}: ${course.manifest.lessons.length} lessons, ${steps} steps -> ${path.relative(projectRoot, target)}`);
+        const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+        logger.info(`${MANIFEST_FILE}: ${count(course.manifest.lessons.length, 'lesson')}, ${count(steps, 'step')} -> ${path.relative(projectRoot, target)}`);
       },
     },
   };
