@@ -24,7 +24,8 @@ export function blockStateText(status: BlockStatus): string {
     case 'passed': {
       const parts = ['Passed'];
       if (status.exitCode !== undefined) parts.push(`exit ${status.exitCode}`);
-      if (status.durationMs !== undefined) parts.push(formatDuration(status.durationMs));
+      // Under a millisecond says nothing useful about a command.
+      if (status.durationMs !== undefined && status.durationMs >= 1) parts.push(formatDuration(status.durationMs));
       return parts.join(' · ');
     }
     case 'failed':
@@ -53,10 +54,11 @@ export function renderDiff(diff: string): HTMLElement {
   const pre = document.createElement('pre');
   pre.className = 'diff';
   for (const line of diff.replace(/\n$/, '').split('\n')) {
+    // The file header lines say what the legend above the diff already says.
+    if (line.startsWith('--- ') || line.startsWith('+++ ')) continue;
     const row = document.createElement('span');
     row.className =
       line.startsWith('@@') ? 'diff__hunk'
-      : line.startsWith('---') || line.startsWith('+++') ? 'diff__file'
       : line.startsWith('-') ? 'diff__del'
       : line.startsWith('+') ? 'diff__add'
       : 'diff__ctx';
