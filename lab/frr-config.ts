@@ -5,7 +5,6 @@
 // builder puts them on the interfaces.
 
 import { formatCidr } from './ipv4.ts';
-import { frrLogPath } from './layout.ts';
 import type { Leaf, Spine, Switch } from './topology.ts';
 
 /** The FRR release the configs are written for (Debian 12's frr package). */
@@ -18,7 +17,6 @@ function header(device: Switch): string[] {
     `frr version ${FRR_VERSION}`,
     'frr defaults datacenter',
     `hostname ${device.hostname}`,
-    `log file ${frrLogPath(device.name)}`,
     'service integrated-vtysh-config',
     '!',
   ];

@@ -10,7 +10,7 @@
 //   /run/lab/bin/                         on PATH in every lab shell: `lab`, and tools services add
 //   /run/lab/devices/<device>/bin/        first on PATH in that device (vtysh → `vtysh -N <device>`, birdc)
 //   /run/lab/devices/<device>/home/       $HOME in that device's shells
-//   /run/lab/devices/<device>/log/        daemon and service logs of that device
+//   /run/lab/devices/<device>/log/        daemon and service logs of that device (zebra.log, bird.log, …)
 //   /run/lab/services/<device>/<name>.*   a service's pid file
 //   /etc/frr/<device>/frr.conf            FRR integrated config (daemons run with -N <device>)
 //   /run/frr/<device>/                    FRR vty sockets and pid files
@@ -59,8 +59,9 @@ export function frrConfigPath(device: string): string {
 export function frrRunDir(device: string): string {
   return join('/run/frr', device);
 }
-export function frrLogPath(device: string): string {
-  return join(deviceLogDir(device), 'frr.log');
+/** Log of one FRR daemon (zebra, bgpd, bfdd, staticd) of a switch. */
+export function frrLogPath(device: string, daemon: string): string {
+  return join(deviceLogDir(device), `${daemon}.log`);
 }
 
 export function birdConfigDir(device: string): string {

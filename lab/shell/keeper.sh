@@ -13,7 +13,7 @@ repo=$2
 # Private tmpfs over every place FRR, BIRD, `ip netns` and shells write to. The host's /etc/frr,
 # /etc/bird, /run, /tmp and /var/tmp are hidden from the sandbox, and never written.
 mount -t tmpfs -o mode=0755,size=64m "lab-$name-run" /run
-mkdir -p /run/netns /run/frr /run/bird /run/lock /run/lab/bin /run/lab/devices /run/lab/services
+mkdir -p /run/netns /run/frr /run/bird /run/lock /run/lab/bin /run/lab/devices/host/home /run/lab/services
 for dir in /etc/frr /etc/bird /var/tmp /tmp; do
   [ -d "$dir" ] || { echo "keeper: $dir does not exist on this machine (is the ${dir#/etc/} package installed?)" >&2; exit 1; }
 done
