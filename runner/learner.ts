@@ -1,0 +1,344 @@
+// One learner: their terminals (one shell per terminal name, shared by every page they have open),
+// their block and step states (live ones in memory, settled ones in the progress store), and the
+// pages connected to them. Pages come and go; the terminals stay until the learner has been gone
+// for the idle time, when everything is disposed and the target told to release their resources.
+
+import { blockResults, pollStateCheck } from './checks.ts';
+import { normaliseCommand, type FinishedCommand, type RunningCommand } from './command-tracker.ts';
+import type { Course, IndexedBlock } from './manifest.ts';
+import type { BlockStatus, CheckResult, ErrorCode, ServerMessage, StepStatus } from './protocol.ts';
+import type { ProgressStore } from './progress-store.ts';
+import { createShellNonce } from './shell-marks.ts';
+import type { ShellIntegration, Target } from './target.ts';
+import { TerminalSession, type Attachment, type Job } from './terminal-session.ts';
+
+/** Size of a shell started before any page said how big its terminal is (a `run` before `open`). */
+const DEFAULT_SIZE = { cols: 80, rows: 24 };
+
+/** What a learner needs from a connected page. */
+export interface PageLink {
+  readonly lesson: string | null;
+  send(message: ServerMessage): void;
+  /** The attachments this page holds, by terminal name. */
+  readonly attachments: Map<string, Attachment>;
+}
+
+export type LearnerContext = {
+  course: Course;
+  store: ProgressStore;
+  target: Target;
+  integrationRcfile: string;
+  log: (line: string) => void;
+};
+
+export type OpenResult = { ok: true; terminal: TerminalSession } | { ok: false; code: ErrorCode; message: string };
+
+export class Learner {
+  readonly id: string;
+  readonly #ctx: LearnerContext;
+  readonly #terminals = new Map<string, TerminalSession>();
+  readonly #starting = new Map<string, Promise<OpenResult>>();
+  readonly #pages = new Set<PageLink>();
+  /** Live block states; settled ones are also in the store. */
+  readonly #blocks = new Map<string, BlockStatus>();
+  readonly #steps = new Map<string, StepStatus>();
+  /** Typed commands recognised as blocks, by terminal name and command id. */
+  readonly #recognised = new Map<string, Map<number, IndexedBlock>>();
+  /** The state-check run in progress per step, so a newer evaluation or a reset can stop it. */
+  readonly #checkRuns = new Map<string, AbortController>();
+  /** Which block each clicked job runs. */
+  readonly #jobs = new WeakMap<Job, IndexedBlock>();
+  #disposed = false;
+
+  constructor(id: string, ctx: LearnerContext) {
+    this.id = id;
+    this.#ctx = ctx;
+    for (const status of ctx.store.blocks(id)) this.#blocks.set(status.block, status);
+    for (const status of ctx.store.steps(id)) this.#steps.set(status.step, status);
+  }
+
+  get pageCount(): number {
+    return this.#pages.size;
+  }
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+  terminal(name: string): TerminalSession | undefined {
+    return this.#terminals.get(name);
+  }
+
+  addPage(page: PageLink): void {
+    this.#pages.add(page);
+    this.#ctx.store.touchLearner(this.id);
+  }
+
+  removePage(page: PageLink): void {
+    if (!this.#pages.delete(page)) return;
+    for (const [name, attachment] of page.attachments) this.#terminals.get(name)?.detach(attachment);
+    page.attachments.clear();
+  }
+
+  lessonState(lesson: string): { steps: StepStatus[]; blocks: BlockStatus[] } {
+    const prefix = `${lesson}/`;
+    return {
+      steps: [...this.#steps.values()].filter((s) => s.step.startsWith(prefix)),
+      blocks: [...this.#blocks.values()].filter((b) => b.block.startsWith(prefix)),
+    };
+  }
+
+  allSteps(): StepStatus[] {
+    return [...this.#steps.values()];
+  }
+
+  // -- terminals ---------------------------------------------------------------------------------
+
+  /** The learner's shell for a terminal name, started through the target if it is not running. */
+  async openTerminal(name: string, size = DEFAULT_SIZE): Promise<OpenResult> {
+    const existing = this.#terminals.get(name);
+    if (existing && !existing.exited) return { ok: true, terminal: existing };
+    const pending = this.#starting.get(name);
+    if (pending) return await pending;
+    const start = this.#startTerminal(name, size);
+    this.#starting.set(name, start);
+    try {
+      return await start;
+    } finally {
+      this.#starting.delete(name);
+    }
+  }
+
+  async #startTerminal(name: string, size: { cols: number; rows: number }): Promise<OpenResult> {
+    const nonce = createShellNonce();
+    const integration: ShellIntegration = { rcfile: this.#ctx.integrationRcfile, env: { RUNNER_SI_NONCE: nonce } };
+    const shell = await this.#ctx.target.shell(this.id, name, integration);
+    if (!shell.ok) return { ok: false, code: 'spawn-failed', message: `Cannot start terminal "${name}": ${shell.message}` };
+    if (this.#disposed) return { ok: false, code: 'spawn-failed', message: `Cannot start terminal "${name}": the session has ended` };
+    let terminal: TerminalSession;
+    try {
+      terminal = new TerminalSession({
+        spec: shell.spec,
+        nonce,
+        cols: size.cols,
+        rows: size.rows,
+        listener: {
+          onCommandStart: (command, job) => this.#onCommandStart(name, command, job),
+          onCommandDone: (command, job) => this.#onCommandDone(name, command, job),
+          onExit: (exitCode) => this.#onTerminalExit(name, terminal, exitCode),
+        },
+      });
+    } catch (error) {
+      return {
+        ok: false,
+        code: 'spawn-failed',
+        message: `Cannot start terminal "${name}" (${shell.spec.file} on target ${this.#ctx.target.name}): ${(error as Error).message}`,
+      };
+    }
+    this.#terminals.set(name, terminal);
+    this.#ctx.log(`learner ${this.id}: terminal ${name} started (pid ${terminal.pid})`);
+    return { ok: true, terminal };
+  }
+
+  #onTerminalExit(name: string, terminal: TerminalSession, exitCode: number | null): void {
+    if (this.#terminals.get(name) === terminal) this.#terminals.delete(name);
+    this.#recognised.delete(name);
+    for (const page of this.#pages) {
+      const attachment = page.attachments.get(name);
+      if (!attachment) continue;
+      page.attachments.delete(name);
+      page.send({ type: 'exited', terminal: name, exitCode });
+    }
+    terminal.dispose();
+  }
+
+  // -- blocks ------------------------------------------------------------------------------------
+
+  /** Runs a block (already checked to belong to the page's lesson). */
+  async runBlock(indexed: IndexedBlock, interrupt: boolean): Promise<{ ok: true } | { ok: false; code: ErrorCode; message: string }> {
+    const { block } = indexed;
+    const opened = await this.openTerminal(block.terminal);
+    if (!opened.ok) return opened;
+    const job: Job = {
+      code: block.code,
+      interrupt,
+      // The block shows `running` once its command starts (#onCommandStart), not when it is typed.
+      onSent: () => {},
+      onDone: (result) => {
+        if ('error' in result) {
+          this.#setBlock(indexed, {
+            block: block.id,
+            state: 'failed',
+            results: [{ check: 'exit-code', passed: false, message: result.error }],
+          });
+          this.#evaluateStep(indexed);
+        }
+        // A finished command is handled in #onCommandDone, which also sees typed commands.
+      },
+    };
+    this.#jobs.set(job, indexed);
+    const submitted = opened.terminal.submit(job);
+    if (submitted === 'busy') {
+      return {
+        ok: false,
+        code: 'terminal-busy',
+        message: `Terminal "${block.terminal}" is busy and already has blocks waiting; wait for them or interrupt it.`,
+      };
+    }
+    if (submitted === 'queued') this.#setBlock(indexed, { block: block.id, state: 'queued', results: [] });
+    return { ok: true };
+  }
+
+  #jobBlock(job: Job | undefined): IndexedBlock | undefined {
+    return job ? this.#jobs.get(job) : undefined;
+  }
+
+  #onCommandStart(terminal: string, command: RunningCommand, job: Job | undefined): void {
+    const clicked = this.#jobBlock(job);
+    if (clicked) {
+      this.#setBlock(clicked, { block: clicked.block.id, state: 'running', results: [] });
+      return;
+    }
+    if (job) return;
+    // A typed command whose text is a block's code counts as a click on that block.
+    const indexed = this.#findBlockByCode(terminal, command.commandLine);
+    if (!indexed) return;
+    let map = this.#recognised.get(terminal);
+    if (!map) this.#recognised.set(terminal, (map = new Map()));
+    map.set(command.id, indexed);
+    this.#setBlock(indexed, { block: indexed.block.id, state: 'running', results: [] });
+  }
+
+  #onCommandDone(terminal: string, command: FinishedCommand, job: Job | undefined): void {
+    for (const page of this.#pages) {
+      if (!page.attachments.has(terminal)) continue;
+      page.send({ type: 'command', terminal, command: command.commandLine, exitCode: command.exitCode, durationMs: command.durationMs });
+    }
+    let indexed = this.#jobBlock(job);
+    if (!indexed) {
+      const map = this.#recognised.get(terminal);
+      indexed = map?.get(command.id);
+      map?.delete(command.id);
+    }
+    if (!indexed) return;
+    const results = blockResults(indexed, command);
+    this.#setBlock(indexed, {
+      block: indexed.block.id,
+      state: results.every((r) => r.passed) ? 'passed' : 'failed',
+      exitCode: command.exitCode,
+      durationMs: command.durationMs,
+      results,
+    });
+    this.#evaluateStep(indexed);
+  }
+
+  #findBlockByCode(terminal: string, commandLine: string): IndexedBlock | undefined {
+    const wanted = normaliseCommand(commandLine);
+    if (!wanted) return undefined;
+    const openLessons = new Set([...this.#pages].map((p) => p.lesson));
+    let best: IndexedBlock | undefined;
+    let bestScore = -1;
+    for (const indexed of this.#ctx.course.blocks.values()) {
+      if (indexed.block.terminal !== terminal || normaliseCommand(indexed.block.code) !== wanted) continue;
+      // Prefer a block of a lesson on screen, then one not yet passed; else the first in course order.
+      const score = (openLessons.has(indexed.lesson.id) ? 2 : 0) + (this.#blocks.get(indexed.block.id)?.state === 'passed' ? 0 : 1);
+      if (score > bestScore) {
+        best = indexed;
+        bestScore = score;
+      }
+    }
+    return best;
+  }
+
+  #setBlock(indexed: IndexedBlock, status: BlockStatus): void {
+    this.#blocks.set(status.block, status);
+    if (status.state === 'passed' || status.state === 'failed') this.#ctx.store.putBlock(this.id, status);
+    this.#broadcast(indexed.lesson.id, { type: 'block', status });
+    if (status.state === 'running' || status.state === 'queued') {
+      this.#setStep(indexed.lesson.id, { step: indexed.step.id, state: 'running', results: [], updatedAt: Date.now() }, false);
+    }
+  }
+
+  #setStep(lesson: string, status: StepStatus, settled: boolean): void {
+    this.#steps.set(status.step, status);
+    if (settled) this.#ctx.store.putStep(this.id, status, status.updatedAt);
+    this.#broadcast(lesson, { type: 'step', status });
+  }
+
+  #broadcast(lesson: string, message: ServerMessage): void {
+    for (const page of this.#pages) if (page.lesson === lesson) page.send(message);
+  }
+
+  /** Decides a step from its blocks and, once they all passed, its state checks. */
+  #evaluateStep(indexed: IndexedBlock): void {
+    const { step, lesson } = indexed;
+    const states = step.blocks.map((b) => this.#blocks.get(b.id)?.state ?? 'idle');
+    if (states.some((s) => s === 'running' || s === 'queued')) return;
+    this.#checkRuns.get(step.id)?.abort();
+    this.#checkRuns.delete(step.id);
+    if (states.some((s) => s === 'failed')) {
+      const failed = step.blocks.filter((b) => this.#blocks.get(b.id)?.state === 'failed').map((b) => b.id);
+      const results: CheckResult[] = failed.map((id) => ({ check: 'output', passed: false, message: `block ${id} failed` }));
+      this.#setStep(lesson.id, { step: step.id, state: 'failed', results, updatedAt: Date.now() }, true);
+      return;
+    }
+    if (states.some((s) => s !== 'passed')) {
+      // Some block has not run yet: the step is not decided; show it idle unless it passed before.
+      const previous = this.#steps.get(step.id);
+      if (previous?.state === 'running') {
+        this.#setStep(lesson.id, { step: step.id, state: 'idle', results: [], updatedAt: Date.now() }, true);
+      }
+      return;
+    }
+    if (step.checks.length === 0) {
+      this.#setStep(lesson.id, { step: step.id, state: 'passed', results: [], updatedAt: Date.now() }, true);
+      return;
+    }
+    const controller = new AbortController();
+    this.#checkRuns.set(step.id, controller);
+    this.#setStep(lesson.id, { step: step.id, state: 'running', results: [], updatedAt: Date.now() }, false);
+    Promise.all(step.checks.map((check, i) => pollStateCheck(this.#ctx.target, this.id, check, i, controller.signal)))
+      .then((results) => {
+        if (controller.signal.aborted || this.#disposed) return;
+        this.#checkRuns.delete(step.id);
+        const state = results.every((r) => r.passed) ? 'passed' : 'failed';
+        this.#setStep(lesson.id, { step: step.id, state, results, updatedAt: Date.now() }, true);
+      })
+      .catch((error: unknown) => {
+        // A target that throws (rather than returning a failed exec) is a bug there; tell the page.
+        this.#ctx.log(`learner ${this.id}: state checks of ${step.id} threw: ${(error as Error).stack ?? String(error)}`);
+        const results: CheckResult[] = [{ check: 0, passed: false, message: `the state check could not run: ${(error as Error).message}` }];
+        if (!this.#disposed) this.#setStep(lesson.id, { step: step.id, state: 'failed', results, updatedAt: Date.now() }, true);
+      });
+  }
+
+  /** Forgets one lesson's states and tells its pages that every step and block is idle again. */
+  resetLesson(lesson: string): void {
+    this.#ctx.store.resetLesson(this.id, lesson);
+    const course = this.#ctx.course.lessons.get(lesson);
+    if (!course) return;
+    for (const step of course.steps) {
+      this.#checkRuns.get(step.id)?.abort();
+      this.#checkRuns.delete(step.id);
+      this.#steps.delete(step.id);
+      this.#broadcast(lesson, { type: 'step', status: { step: step.id, state: 'idle', results: [] } });
+      for (const block of step.blocks) {
+        this.#blocks.delete(block.id);
+        this.#broadcast(lesson, { type: 'block', status: { block: block.id, state: 'idle', results: [] } });
+      }
+    }
+  }
+
+  /** Ends every shell and check and releases the target's resources; idempotent. */
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    for (const controller of this.#checkRuns.values()) controller.abort();
+    this.#checkRuns.clear();
+    for (const page of this.#pages) page.attachments.clear();
+    this.#pages.clear();
+    const terminals = [...this.#terminals.values()];
+    this.#terminals.clear();
+    for (const terminal of terminals) terminal.dispose();
+    await Promise.all(terminals.map((t) => t.waitForExit()));
+    await this.#ctx.target.disposeLearner(this.id);
+  }
+}

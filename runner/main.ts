@@ -1,0 +1,201 @@
+// `node runner/main.ts [--host 127.0.0.1] [--port 4321] [--site DIR] [--state DIR]
+//                      [--target local|lab] [--allow-origin URL]... [--idle-minutes N] [--user-rc]`
+//
+// Builds the site first when it is the default `dist` and is missing or older than the lessons,
+// loads and validates the course manifest, opens the progress store, serves the site and the
+// WebSocket, and prints exactly one line `Course ready: URL` on stdout (everything else goes to
+// stderr). SIGTERM or SIGINT end every page, shell and check, then exit 0.
+
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadCourse, ManifestError } from './manifest.ts';
+import { ProgressStore, ProgressStoreError } from './progress-store.ts';
+import { DEFAULT_IDLE_MS, startRunner } from './server.ts';
+import type { Target } from './target.ts';
+import { LocalShellTarget } from './targets/local-shell.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const DEFAULT_SITE = 'dist';
+const MANIFEST_FILE = 'course-manifest.json';
+const TARGETS = ['local', 'lab'] as const;
+type TargetName = (typeof TARGETS)[number];
+
+const USAGE = `usage: node runner/main.ts [--host 127.0.0.1] [--port 4321] [--site DIR] [--state DIR]
+                         [--target local|lab] [--allow-origin URL]... [--idle-minutes N] [--user-rc]`;
+
+class UsageError extends Error {}
+
+type Options = {
+  host: string;
+  port: number;
+  site: string;
+  siteIsDefault: boolean;
+  state: string;
+  target: TargetName;
+  allowOrigins: string[];
+  idleMs: number;
+  userRc: boolean;
+};
+
+function parseArgs(argv: string[]): Options {
+  const options: Options = {
+    host: '127.0.0.1',
+    port: 4321,
+    site: path.join(ROOT, DEFAULT_SITE),
+    siteIsDefault: true,
+    state: path.resolve('.state'),
+    target: 'local',
+    allowOrigins: [],
+    idleMs: DEFAULT_IDLE_MS,
+    userRc: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--host':
+        options.host = value();
+        break;
+      case '--port': {
+        const v = value();
+        const port = Number(v);
+        if (!/^\d+$/.test(v) || port > 65535) throw new UsageError(`--port must be 0 to 65535, got ${JSON.stringify(v)}`);
+        options.port = port;
+        break;
+      }
+      case '--site':
+        options.site = path.resolve(value());
+        options.siteIsDefault = options.site === path.join(ROOT, DEFAULT_SITE);
+        break;
+      case '--state':
+        options.state = path.resolve(value());
+        break;
+      case '--target': {
+        const v = value();
+        if (!(TARGETS as readonly string[]).includes(v)) throw new UsageError(`--target must be one of ${TARGETS.join(', ')}, got ${JSON.stringify(v)}`);
+        options.target = v as TargetName;
+        break;
+      }
+      case '--allow-origin': {
+        const v = value();
+        let origin: string;
+        try {
+          origin = new URL(v).origin;
+        } catch {
+          throw new UsageError(`--allow-origin needs an origin such as http://host:8080, got ${JSON.stringify(v)}`);
+        }
+        if (origin === 'null') throw new UsageError(`--allow-origin needs an http(s) origin, got ${JSON.stringify(v)}`);
+        options.allowOrigins.push(origin);
+        break;
+      }
+      case '--idle-minutes': {
+        const v = value();
+        const minutes = Number(v);
+        if (!Number.isFinite(minutes) || minutes <= 0) throw new UsageError(`--idle-minutes must be a positive number, got ${JSON.stringify(v)}`);
+        options.idleMs = minutes * 60_000;
+        break;
+      }
+      case '--user-rc':
+        options.userRc = true;
+        break;
+      case '--help':
+      case '-h':
+        process.stdout.write(`${USAGE}\n`);
+        process.exit(0);
+      default:
+        throw new UsageError(`unknown option ${JSON.stringify(flag)}`);
+    }
+  }
+  return options;
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  if (!existsSync(dir)) return newest;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    newest = Math.max(newest, statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
+async function buildIfNeeded(site: string): Promise<void> {
+  const manifest = path.join(site, MANIFEST_FILE);
+  const lessons = path.join(ROOT, 'lessons');
+  if (existsSync(manifest) && statSync(manifest).mtimeMs >= newestMtime(lessons)) return;
+  process.stderr.write(`${existsSync(manifest) ? 'Lessons changed since the last build' : 'No site built yet'}: running astro build\n`);
+  const astro = path.join(ROOT, 'node_modules', '.bin', 'astro');
+  // The build's output goes to stderr: stdout carries only the "Course ready" line.
+  const child = spawn(process.execPath, [astro, 'build'], { cwd: ROOT, stdio: ['ignore', 2, 2] });
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (exitCode, signal) => resolve(signal ? null : exitCode));
+  });
+  if (code !== 0) throw new Error(`astro build failed (exit ${code ?? 'by signal'}); see its output above`);
+  if (!existsSync(manifest)) throw new Error(`astro build finished but wrote no ${manifest}`);
+}
+
+async function createTarget(options: Options): Promise<Target> {
+  if (options.target === 'local') return new LocalShellTarget({ stateDir: options.state, userRc: options.userRc });
+  throw new UsageError('--target lab is not available yet in this runner; use --target local');
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  if (options.siteIsDefault) await buildIfNeeded(options.site);
+  const course = await loadCourse(path.join(options.site, MANIFEST_FILE));
+  const store = ProgressStore.open(options.state);
+  const target = await createTarget(options);
+  const runner = await startRunner({
+    host: options.host,
+    port: options.port,
+    siteDir: options.site,
+    course,
+    store,
+    target,
+    allowOrigins: options.allowOrigins,
+    idleMs: options.idleMs,
+  });
+  process.stdout.write(`Course ready: ${runner.url}\n`);
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      process.stderr.write(`${signal}: already shutting down\n`);
+      return;
+    }
+    stopping = true;
+    process.stderr.write(`${signal}: ending every session\n`);
+    runner
+      .close()
+      .then(() => {
+        store.close();
+        process.exit(0);
+      })
+      .catch((error: unknown) => {
+        process.stderr.write(`shutdown failed: ${(error as Error).stack ?? String(error)}\n`);
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof UsageError) {
+    process.stderr.write(`runner: ${error.message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (error instanceof ManifestError || error instanceof ProgressStoreError) {
+    process.stderr.write(`runner: ${error.message}\n`);
+    process.exit(1);
+  }
+  process.stderr.write(`runner: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,237 @@
+// The runner's one HTTP server: the static site, the session and progress endpoints, and the
+// WebSocket. It owns the learners and reaps those who have had no page connected for the idle time.
+
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { Learner } from './learner.ts';
+import type { Course } from './manifest.ts';
+import { PageConnection } from './page-connection.ts';
+import type { ProgressStore } from './progress-store.ts';
+import {
+  LEARNER_COOKIE,
+  MAX_CONTROL_FRAME_BYTES,
+  MAX_INPUT_FRAME_BYTES,
+  PROGRESS_PATH,
+  SESSION_PATH,
+  WEBSOCKET_PATH,
+  type ProgressResponse,
+  type SessionResponse,
+} from './protocol.ts';
+import { serveStatic } from './static-files.ts';
+import type { Target } from './target.ts';
+
+export const SHELL_INTEGRATION_RCFILE = fileURLToPath(new URL('./shell-integration.bash', import.meta.url));
+
+/**
+ * The transport's hard cap on a frame. Frames between the protocol's limits and this get an
+ * `frame-too-large` error frame; only a frame beyond this closes the socket (1009), since ws must
+ * not buffer an unbounded message to be able to answer it.
+ */
+export const WEBSOCKET_MAX_PAYLOAD_BYTES = 4 * Math.max(MAX_CONTROL_FRAME_BYTES, MAX_INPUT_FRAME_BYTES);
+/** Default time a learner may have no page connected before their shells are ended. */
+export const DEFAULT_IDLE_MS = 30 * 60 * 1000;
+/** Learner ids the runner hands out: 128 random bits, hex. Any other cookie value is replaced. */
+const LEARNER_ID = /^[0-9a-f]{32}$/;
+
+export type RunnerOptions = {
+  host: string;
+  port: number;
+  siteDir: string;
+  course: Course;
+  store: ProgressStore;
+  target: Target;
+  /** Origins allowed besides http://127.0.0.1:PORT and http://localhost:PORT. */
+  allowOrigins?: string[];
+  idleMs?: number;
+  log?: (line: string) => void;
+};
+
+export type RunningRunner = {
+  url: string;
+  port: number;
+  token: string;
+  /** Learners currently held (for tests and the bench). */
+  learners: ReadonlyMap<string, Learner>;
+  /** Ends every page, shell and check, closes the server; idempotent. */
+  close(): Promise<void>;
+};
+
+function parseCookies(header: string | undefined): Map<string, string> {
+  const cookies = new Map<string, string>();
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) continue;
+    cookies.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+  }
+  return cookies;
+}
+
+function learnerFrom(req: IncomingMessage): string | null {
+  const value = parseCookies(req.headers.cookie).get(LEARNER_COOKIE);
+  return value && LEARNER_ID.test(value) ? value : null;
+}
+
+function sameSecret(given: string | null, secret: string): boolean {
+  if (given === null) return false;
+  // Hash both so the comparison has a fixed length and takes the same time whatever is given.
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(secret).digest();
+  return timingSafeEqual(a, b);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': String(Buffer.byteLength(text)),
+    'Cache-Control': 'no-store',
+    ...headers,
+  });
+  res.end(text);
+}
+
+function refuseUpgrade(socket: Duplex, status: 403 | 404): void {
+  const reason = status === 403 ? 'Forbidden' : 'Not Found';
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+export async function startRunner(options: RunnerOptions): Promise<RunningRunner> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
+  const token = randomBytes(24).toString('base64url');
+  const siteDir = path.resolve(options.siteDir);
+  const learners = new Map<string, Learner>();
+  const reapTimers = new Map<string, NodeJS.Timeout>();
+  const connections = new Set<PageConnection>();
+  const allowedOrigins = new Set<string>(options.allowOrigins ?? []);
+  let closing: Promise<void> | null = null;
+
+  const learnerFor = (id: string): Learner => {
+    let learner = learners.get(id);
+    if (!learner) {
+      learner = new Learner(id, {
+        course: options.course,
+        store: options.store,
+        target: options.target,
+        integrationRcfile: SHELL_INTEGRATION_RCFILE,
+        log,
+      });
+      learners.set(id, learner);
+    }
+    const timer = reapTimers.get(id);
+    if (timer) clearTimeout(timer);
+    reapTimers.delete(id);
+    return learner;
+  };
+
+  const scheduleReap = (learner: Learner) => {
+    if (learner.pageCount > 0 || closing) return;
+    const timer = setTimeout(() => {
+      reapTimers.delete(learner.id);
+      if (learner.pageCount > 0) return;
+      learners.delete(learner.id);
+      log(`learner ${learner.id}: idle for ${idleMs} ms, ending their sessions`);
+      learner.dispose().catch((error: unknown) => log(`learner ${learner.id}: dispose failed: ${(error as Error).stack ?? String(error)}`));
+    }, idleMs);
+    reapTimers.set(learner.id, timer);
+  };
+
+  const originAllowed = (origin: string | undefined): boolean => origin !== undefined && allowedOrigins.has(origin);
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://runner.invalid');
+    let learner = learnerFrom(req);
+    if (!learner) {
+      learner = randomBytes(16).toString('hex');
+      res.setHeader('Set-Cookie', `${LEARNER_COOKIE}=${learner}; Path=/; HttpOnly; SameSite=Strict`);
+    }
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    if (url.pathname === SESSION_PATH) {
+      const site = req.headers['sec-fetch-site'];
+      const origin = req.headers.origin;
+      if ((site !== undefined && site !== 'same-origin' && site !== 'none') || (origin !== undefined && !originAllowed(origin))) {
+        sendJson(res, 403, { error: `cross-site request refused (Origin ${origin ?? 'absent'}, Sec-Fetch-Site ${site ?? 'absent'})` });
+        return;
+      }
+      sendJson(res, 200, { token, learner } satisfies SessionResponse);
+      return;
+    }
+    if (url.pathname === PROGRESS_PATH) {
+      const live = learners.get(learner);
+      sendJson(res, 200, { steps: live ? live.allSteps() : options.store.steps(learner) } satisfies ProgressResponse);
+      return;
+    }
+    await serveStatic(siteDir, req, res, url.pathname);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      log(`HTTP ${req.method} ${req.url}: ${(error as Error).stack ?? String(error)}`);
+      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('Internal error\n');
+    });
+  });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: WEBSOCKET_MAX_PAYLOAD_BYTES });
+
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://runner.invalid');
+    if (url.pathname !== WEBSOCKET_PATH) {
+      refuseUpgrade(socket, 404);
+      return;
+    }
+    const learner = learnerFrom(req);
+    const origin = req.headers.origin;
+    if (closing || !sameSecret(url.searchParams.get('token'), token) || !originAllowed(origin) || !learner) {
+      log(`WebSocket refused: origin ${origin ?? 'absent'}, ${learner ? 'with' : 'without'} learner cookie`);
+      refuseUpgrade(socket, 403);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      const owner = learnerFor(learner);
+      const connection = new PageConnection(ws, owner, options.course, log);
+      connections.add(connection);
+      ws.on('close', () => {
+        connections.delete(connection);
+        scheduleReap(owner);
+      });
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
+  allowedOrigins.add(`http://127.0.0.1:${port}`);
+  allowedOrigins.add(`http://localhost:${port}`);
+  allowedOrigins.add(`http://${hostForUrl}:${port}`);
+
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      for (const timer of reapTimers.values()) clearTimeout(timer);
+      reapTimers.clear();
+      for (const connection of connections) connection.close();
+      connections.clear();
+      for (const client of wss.clients) client.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await Promise.all([...learners.values()].map((l) => l.dispose()));
+      learners.clear();
+      await options.target.dispose();
+      await serverClosed;
+    })();
+    return closing;
+  };
+
+  return { url: `http://${hostForUrl}:${port}/`, port, token, learners, close };
+}

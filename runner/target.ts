@@ -1,0 +1,49 @@
+// Where a terminal's shell runs. The runner asks a target to start a learner's shell for a terminal
+// name, to run hidden commands for state checks, and to release what it holds for a learner; a plain
+// local shell, the embedded lab sandbox and an ssh host are all targets, and nothing else in the
+// runner knows which one it talks to.
+
+/** How the runner's shell integration reaches a shell: an rc file for bash and its environment. */
+export type ShellIntegration = {
+  /** Path of runner/shell-integration.bash, to be loaded as the shell's rc file (`--rcfile`). */
+  rcfile: string;
+  /** Variables the rc file reads (the per-shell nonce); the target must pass them to the shell. */
+  env: Record<string, string>;
+};
+
+/** What node-pty spawns: `file` with `args` in `cwd` with exactly `env`. */
+export type ShellSpec = {
+  file: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd: string;
+};
+
+/** An expected failure (a missing sandbox, a device that does not exist), sent to the page as is. */
+export type TargetFailure = { ok: false; message: string };
+
+export type ShellResult = { ok: true; spec: ShellSpec } | TargetFailure;
+
+export type ExecResult = {
+  /** Null when the command was killed (timeout) or could not start. */
+  exitCode: number | null;
+  /** stdout and stderr interleaved, cut to a bounded size. */
+  output: string;
+  timedOut: boolean;
+};
+
+export interface Target {
+  /** For logs and errors: "local", "lab", "ssh host". */
+  readonly name: string;
+  /** How to start an interactive shell for this learner's terminal, with the integration loaded. */
+  shell(learner: string, terminal: string, integration: ShellIntegration): Promise<ShellResult>;
+  /** Runs a hidden command where the terminal's shell runs; never throws for a failing command. */
+  exec(learner: string, terminal: string, command: string, timeoutMs: number): Promise<ExecResult>;
+  /** Releases everything held for a learner (sandbox, working directory state). Idempotent. */
+  disposeLearner(learner: string): Promise<void>;
+  /** Releases everything; idempotent. */
+  dispose(): Promise<void>;
+}
+
+/** Bytes of a hidden command's output kept for a check's message. */
+export const MAX_EXEC_OUTPUT_BYTES = 64 * 1024;

@@ -1,0 +1,303 @@
+// Shared pieces of the runner's integration tests: a temporary site + manifest + state directory,
+// a real runner on 127.0.0.1 port 0, and a page-like WebSocket client. Everything made here is
+// removed by `dispose()`, which the tests call from `after`/`t.after` so it runs on failure too.
+
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import WebSocket from 'ws';
+import { indexCourse } from '../../runner/manifest.ts';
+import { ProgressStore } from '../../runner/progress-store.ts';
+import {
+  decodeChannelFrame,
+  encodeChannelFrame,
+  FLOW_ACK_CHUNK_BYTES,
+  LEARNER_COOKIE,
+  parseServerMessage,
+  PROTOCOL_VERSION,
+  SESSION_PATH,
+  sessionResponseSchema,
+  WEBSOCKET_PATH,
+  type ClientMessage,
+  type CourseManifest,
+  type ServerMessage,
+} from '../../runner/protocol.ts';
+import { startRunner, type RunningRunner } from '../../runner/server.ts';
+import { LocalShellTarget } from '../../runner/targets/local-shell.ts';
+
+/** How long a wait for a frame may take before the test fails with what it saw (not a sleep). */
+export const WAIT_MS = 15_000;
+
+export const LESSON = 'basics';
+
+/** A small course: one lesson, two terminals, steps exercising every kind of check. */
+export function fixtureManifest(): CourseManifest {
+  const source = (line: number) => ({ file: 'lessons/basics.mdx', line });
+  const block = (step: string, n: number, code: string, extra: Record<string, unknown> = {}) => ({
+    id: `${LESSON}/${step}/${n}`,
+    terminal: 'main',
+    code,
+    interrupt: false,
+    source: source(10 + n),
+    ...extra,
+  });
+  return {
+    version: 1,
+    lessons: [
+      {
+        id: LESSON,
+        title: 'Basics',
+        order: 1,
+        terminals: [
+          { name: 'main', title: 'Host' },
+          { name: 'side', title: 'Side' },
+        ],
+        steps: [
+          { id: `${LESSON}/exit`, title: 'Exit codes', checks: [], blocks: [
+            block('exit', 1, 'true\n', { exitCode: 0 }),
+            block('exit', 2, '(exit 3)\n', { exitCode: 3 }),
+          ] },
+          { id: `${LESSON}/wrong-exit`, title: 'Wrong exit', checks: [], blocks: [block('wrong-exit', 1, 'false\n', { exitCode: 0 })] },
+          { id: `${LESSON}/heredoc`, title: 'Heredoc', checks: [], blocks: [
+            block('heredoc', 1, "cat <<'EOF' | tr a-z A-Z\nfirst line\n\tsecond; line\nEOF\n", {
+              exitCode: 0,
+              expect: 'FIRST LINE\n[..]SECOND; LINE\n',
+            }),
+          ] },
+          { id: `${LESSON}/output`, title: 'Output', checks: [], blocks: [
+            block('output', 1, 'printf "alpha\\nbeta\\ngamma\\n"\n', { expect: 'alpha\n...\ngamma\n' }),
+            block('output', 2, 'printf "one\\ntwo\\n"\n', { expect: 'one\nthree\n' }),
+          ] },
+          { id: `${LESSON}/stdin`, title: 'Stdin', checks: [], blocks: [
+            block('stdin', 1, 'read -r name && echo "hello, $name"\n', { expect: 'world\nhello, [..]', exitCode: 0 }),
+          ] },
+          { id: `${LESSON}/sleep`, title: 'Interrupt', checks: [], blocks: [
+            block('sleep', 1, 'sleep 600\n'),
+            block('sleep', 2, 'echo after-interrupt\n', { interrupt: true, expect: 'after-interrupt' }),
+          ] },
+          { id: `${LESSON}/typed`, title: 'Typed', checks: [], blocks: [block('typed', 1, 'echo   typed-marker\n', { expect: 'typed-marker' })] },
+          { id: `${LESSON}/state`, title: 'State', blocks: [block('state', 1, 'touch flag-file\n', { exitCode: 0 })], checks: [
+            { command: 'test -f flag-file', terminal: 'main', timeoutMs: 3000, intervalMs: 50, description: 'flag-file exists', source: source(40) },
+          ] },
+          { id: `${LESSON}/flood`, title: 'Flood', checks: [], blocks: [block('flood', 1, 'yes flood-line-of-text | head -c 50000000\n')] },
+        ],
+      },
+    ],
+  };
+}
+
+export type Fixture = {
+  dir: string;
+  siteDir: string;
+  stateDir: string;
+  runner: RunningRunner;
+  store: ProgressStore;
+  dispose(): Promise<void>;
+};
+
+export async function startFixture(manifest: CourseManifest = fixtureManifest(), idleMs?: number): Promise<Fixture> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'runner-test-'));
+  const siteDir = path.join(dir, 'site');
+  const stateDir = path.join(dir, 'state');
+  await mkdir(siteDir, { recursive: true });
+  await writeFile(path.join(siteDir, 'index.html'), '<!doctype html><title>Fixture</title><p>home</p>\n');
+  await writeFile(path.join(siteDir, 'course-manifest.json'), JSON.stringify(manifest));
+  const indexed = indexCourse(manifest, 'fixture');
+  if (!indexed.ok) throw new Error(`fixture manifest invalid: ${indexed.problems.join('; ')}`);
+  let store: ProgressStore | undefined;
+  let runner: RunningRunner | undefined;
+  const dispose = async () => {
+    await runner?.close();
+    store?.close();
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    store = ProgressStore.open(stateDir);
+    runner = await startRunner({
+      host: '127.0.0.1',
+      port: 0,
+      siteDir,
+      course: indexed.course,
+      store,
+      target: new LocalShellTarget({ stateDir }),
+      idleMs,
+      log: () => {},
+    });
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+  return { dir, siteDir, stateDir, runner, store, dispose };
+}
+
+/** Gets a learner cookie (and the session token) as a page's first requests would. */
+export async function newLearner(runner: RunningRunner): Promise<{ cookie: string; token: string; learner: string }> {
+  const res = await fetch(new URL(SESSION_PATH, runner.url), { headers: { 'Sec-Fetch-Site': 'same-origin' } });
+  const setCookie = res.headers.get('set-cookie') ?? '';
+  const match = new RegExp(`${LEARNER_COOKIE}=([0-9a-f]+)`).exec(setCookie);
+  if (!match) throw new Error(`no learner cookie in ${JSON.stringify(setCookie)}`);
+  const body = sessionResponseSchema.parse(await res.json());
+  return { cookie: `${LEARNER_COOKIE}=${match[1]}`, token: body.token, learner: match[1]! };
+}
+
+export type PageOptions = { origin?: string; token?: string; cookie?: string; autoAck?: boolean };
+
+/** A page as the browser client would be: JSON control frames, binary output per channel, acks. */
+export class TestPage {
+  readonly ws: WebSocket;
+  readonly messages: ServerMessage[] = [];
+  readonly #output = new Map<number, Buffer[]>();
+  readonly #waiters = new Set<() => void>();
+  autoAck: boolean;
+  #unackedDrawn = new Map<number, number>();
+  /** Binary bytes received per channel. */
+  readonly received = new Map<number, number>();
+
+  private constructor(ws: WebSocket, autoAck: boolean) {
+    this.ws = ws;
+    this.autoAck = autoAck;
+    ws.on('message', (data, isBinary) => {
+      const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      if (isBinary) {
+        const frame = decodeChannelFrame(buffer);
+        if (frame) {
+          const list = this.#output.get(frame.channel) ?? [];
+          list.push(Buffer.from(frame.data));
+          this.#output.set(frame.channel, list);
+          this.received.set(frame.channel, (this.received.get(frame.channel) ?? 0) + frame.data.byteLength);
+          if (this.autoAck) this.#ack(frame.channel, frame.data.byteLength);
+        }
+      } else {
+        const parsed = parseServerMessage(buffer.toString('utf8'));
+        if (!parsed.ok) throw new Error(`runner sent an invalid frame: ${parsed.message}`);
+        this.messages.push(parsed.value);
+      }
+      for (const wake of this.#waiters) wake();
+    });
+    ws.on('close', () => {
+      for (const wake of this.#waiters) wake();
+    });
+  }
+
+  #ack(channel: number, bytes: number): void {
+    const pending = (this.#unackedDrawn.get(channel) ?? 0) + bytes;
+    if (pending >= FLOW_ACK_CHUNK_BYTES) {
+      this.send({ type: 'ack', channel, bytes: pending });
+      this.#unackedDrawn.set(channel, 0);
+    } else {
+      this.#unackedDrawn.set(channel, pending);
+    }
+  }
+
+  /** Acknowledges everything received so far on a channel (a page that catches up). */
+  ackAll(channel: number): void {
+    const pending = this.#unackedDrawn.get(channel) ?? 0;
+    this.#unackedDrawn.set(channel, 0);
+    if (pending > 0) this.send({ type: 'ack', channel, bytes: pending });
+  }
+
+  static async connect(runner: RunningRunner, options: PageOptions = {}): Promise<TestPage> {
+    const url = new URL(WEBSOCKET_PATH, runner.url.replace(/^http/, 'ws'));
+    if (options.token !== undefined) url.searchParams.set('token', options.token);
+    const headers: Record<string, string> = {};
+    if (options.cookie) headers.cookie = options.cookie;
+    const ws = new WebSocket(url, { origin: options.origin ?? runner.url.replace(/\/$/, ''), headers });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+      ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused with HTTP ${res.statusCode}`)));
+    });
+    return new TestPage(ws, options.autoAck ?? true);
+  }
+
+  /** A connected page that said hello and got its welcome. */
+  static async open(runner: RunningRunner, auth: { cookie: string; token: string }, options: PageOptions = {}): Promise<TestPage> {
+    const page = await TestPage.connect(runner, { ...auth, ...options });
+    page.send({ type: 'hello', protocol: PROTOCOL_VERSION, lesson: LESSON });
+    await page.waitFor((m) => m.type === 'welcome', 'welcome');
+    return page;
+  }
+
+  send(message: ClientMessage | Record<string, unknown>): void {
+    this.ws.send(JSON.stringify(message));
+  }
+
+  sendRaw(data: string | Buffer): void {
+    this.ws.send(data);
+  }
+
+  input(channel: number, text: string): void {
+    this.ws.send(encodeChannelFrame(channel, Buffer.from(text, 'utf8')));
+  }
+
+  output(channel: number): string {
+    return Buffer.concat(this.#output.get(channel) ?? []).toString('utf8');
+  }
+
+  /** Resolves with the first message (from index `from`) satisfying `test`; fails after WAIT_MS with what came. */
+  async waitFor<T extends ServerMessage>(test: (m: ServerMessage) => m is T, what: string, from?: number): Promise<T>;
+  async waitFor(test: (m: ServerMessage) => boolean, what: string, from?: number): Promise<ServerMessage>;
+  async waitFor(test: (m: ServerMessage) => boolean, what: string, from = 0): Promise<ServerMessage> {
+    return await this.until(() => this.messages.slice(from).find(test), what);
+  }
+
+  /** Polls `probe` on every frame until it returns something; fails after WAIT_MS. */
+  async until<T>(probe: () => T | undefined | null | false, what: string): Promise<T> {
+    const deadline = Date.now() + WAIT_MS;
+    for (;;) {
+      const value = probe();
+      if (value !== undefined && value !== null && value !== false) return value;
+      if (this.ws.readyState === WebSocket.CLOSED) throw new Error(`socket closed while waiting for ${what}`);
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        const screens = [...this.#output.keys()].map((ch) => `channel ${ch} ends with:\n${JSON.stringify(this.output(ch).slice(-1500))}`);
+        throw new Error(
+          `timed out waiting for ${what}; frames so far:\n${this.messages.map((m) => JSON.stringify(m)).join('\n')}\n${screens.join('\n')}`,
+        );
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, Math.min(left, 250));
+        const self = this;
+        function done() {
+          clearTimeout(timer);
+          self.#waiters.delete(done);
+          resolve();
+        }
+        this.#waiters.add(done);
+      });
+    }
+  }
+
+  async openTerminal(terminal = 'main', size = { cols: 100, rows: 30 }): Promise<number> {
+    const from = this.messages.length;
+    this.send({ type: 'open', terminal, size });
+    const opened = await this.waitFor((m) => m.type === 'opened' && m.terminal === terminal, `opened ${terminal}`, from);
+    return (opened as Extract<ServerMessage, { type: 'opened' }>).channel;
+  }
+
+  /** Waits for a block's settled state (passed or failed) after index `from`. */
+  async blockDone(block: string, from = 0): Promise<Extract<ServerMessage, { type: 'block' }>['status']> {
+    const message = await this.waitFor(
+      (m) => m.type === 'block' && m.status.block === block && (m.status.state === 'passed' || m.status.state === 'failed'),
+      `block ${block} to settle`,
+      from,
+    );
+    return (message as Extract<ServerMessage, { type: 'block' }>).status;
+  }
+
+  async stepDone(step: string, from = 0): Promise<Extract<ServerMessage, { type: 'step' }>['status']> {
+    const message = await this.waitFor(
+      (m) => m.type === 'step' && m.status.step === step && (m.status.state === 'passed' || m.status.state === 'failed'),
+      `step ${step} to settle`,
+      from,
+    );
+    return (message as Extract<ServerMessage, { type: 'step' }>).status;
+  }
+
+  async close(): Promise<void> {
+    if (this.ws.readyState === WebSocket.CLOSED) return;
+    const closed = new Promise<void>((resolve) => this.ws.once('close', () => resolve()));
+    this.ws.close();
+    await closed;
+  }
+}
