@@ -102,9 +102,8 @@ class LessonPage {
       case 'exited': {
         const view = this.#views.get(message.terminal);
         if (!view) break;
-        view.detach();
-        view.terminal.write(`\r\n\x1b[2m[the shell ended${message.exitCode === null ? '' : ` with exit code ${message.exitCode}`}; starting a new one]\x1b[0m\r\n`);
-        this.#session.send({ type: 'open', terminal: message.terminal, size: view.size });
+        for (const [channel, other] of this.#byChannel) if (other === view) this.#byChannel.delete(channel);
+        view.ended(message.exitCode, () => this.#session.send({ type: 'open', terminal: view.name, size: view.size }));
         break;
       }
       case 'command':

@@ -17,6 +17,8 @@ export class TerminalView {
   #channel: number | undefined;
   /** Bytes drawn on the current channel and not yet acknowledged. */
   #unacked = 0;
+  /** Set when the shell ended: the next key press asks for a new one (never a restart loop). */
+  #onRestart: (() => void) | undefined;
 
   constructor(name: string, element: HTMLElement, session: LessonSession) {
     this.name = name;
@@ -79,12 +81,21 @@ export class TerminalView {
   attach(channel: number): void {
     this.#channel = channel;
     this.#unacked = 0;
+    this.#onRestart = undefined;
     this.terminal.reset();
   }
 
   detach(): void {
     this.#channel = undefined;
     this.#unacked = 0;
+  }
+
+  /** The shell ended: say so, and start a new one when the learner presses a key. */
+  ended(exitCode: number | null, restart: () => void): void {
+    this.detach();
+    const how = exitCode === null ? '' : ` with exit code ${exitCode}`;
+    this.terminal.write(`\r\n\x1b[2m[the shell ended${how}; press any key to start a new one]\x1b[0m\r\n`);
+    this.#onRestart = restart;
   }
 
   write(data: Uint8Array): void {
@@ -120,7 +131,12 @@ export class TerminalView {
   }
 
   #input(data: string, binary = false): void {
-    if (this.#channel === undefined) return;
+    if (this.#channel === undefined) {
+      const restart = this.#onRestart;
+      this.#onRestart = undefined;
+      restart?.();
+      return;
+    }
     const bytes = binary ? Uint8Array.from(data, (char) => char.charCodeAt(0) & 0xff) : encoder.encode(data);
     this.#session.sendInput(this.#channel, bytes);
   }

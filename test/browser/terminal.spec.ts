@@ -35,3 +35,14 @@ test('an error frame from the runner is shown readably, on the block it concerns
   sockets[0]!.send('{"type":"no-such-frame"}');
   await expect(notice).toContainText('The runner sent a frame this page does not understand');
 });
+
+test('when the shell ends, a key press starts a new one', async ({ lesson, page }) => {
+  await lesson.open('01-first-steps');
+  await page.locator('.terminal__screen[data-terminal-screen="shell"] .xterm').click();
+  await page.keyboard.type('exit 3\n');
+  await expect.poll(() => lesson.terminalText('shell')).toContain('[the shell ended with exit code 3; press any key to start a new one]');
+  await page.keyboard.press('Enter');
+  await expect.poll(() => lesson.terminalText('shell')).not.toContain('[the shell ended');
+  await page.keyboard.type('echo new-shell-$((1 + 1))\n');
+  await expect.poll(() => lesson.terminalText('shell')).toMatch(/^new-shell-2$/m);
+});
