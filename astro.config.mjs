@@ -9,6 +9,9 @@ import { satteri } from '@astrojs/markdown-satteri';
 import { runnableBlocks } from './src/remark/runnable-blocks.ts';
 import { courseManifest } from './src/integrations/course-manifest.ts';
 
+// Building the course sends nothing anywhere: Astro's usage telemetry stays off unless asked for.
+process.env.ASTRO_TELEMETRY_DISABLED ??= '1';
+
 const projectRoot = fileURLToPath(new URL('.', import.meta.url));
 const courseDir = path.resolve(projectRoot, process.env.COURSE_DIR || 'lessons');
 
