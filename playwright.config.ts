@@ -36,9 +36,11 @@ export default defineConfig({
     screenshot: 'only-on-failure',
   },
   webServer: {
-    // Build the fixture course, then replace the shell with the runner so SIGTERM reaches it.
+    // Build the fixture course and validate its manifest as `npm run build` does, then replace the
+    // shell with the runner so that SIGTERM reaches it.
     command:
       `sh scripts/with-node.sh astro build --silent && ` +
+      `sh scripts/with-node.sh node runner/validate-manifest.ts ${SITE_DIR}/course-manifest.json && ` +
       `exec sh scripts/with-node.sh node runner/main.ts --site ${SITE_DIR} --port ${PORT} --state "${STATE_DIR}" --target local 2>>"${RUNNER_LOG}"`,
     env: { COURSE_DIR: 'test/fixture-course', COURSE_OUT: SITE_DIR, ASTRO_TELEMETRY_DISABLED: '1' },
     url: `http://127.0.0.1:${PORT}/`,
