@@ -29,6 +29,8 @@ import { LocalShellTarget } from '../../runner/targets/local-shell.ts';
 export const WAIT_MS = 15_000;
 
 export const LESSON = 'basics';
+/** What the flood block prints: far more than the flow-control window, little enough to finish fast. */
+export const FLOOD_BYTES = 4 * 1024 * 1024;
 
 /** A small course: one lesson, two terminals, steps exercising every kind of check. */
 export function fixtureManifest(): CourseManifest {
@@ -79,7 +81,10 @@ export function fixtureManifest(): CourseManifest {
           { id: `${LESSON}/state`, title: 'State', blocks: [block('state', 1, 'touch flag-file\n', { exitCode: 0 })], checks: [
             { command: 'test -f flag-file', terminal: 'main', timeoutMs: 3000, intervalMs: 50, description: 'flag-file exists', source: source(40) },
           ] },
-          { id: `${LESSON}/flood`, title: 'Flood', checks: [], blocks: [block('flood', 1, 'yes flood-line-of-text | head -c 50000000\n')] },
+          { id: `${LESSON}/poll`, title: 'Poll', blocks: [block('poll', 1, '( sleep 0.4; touch later-file ) &\n', { exitCode: 0 })], checks: [
+            { command: 'test -f later-file', terminal: 'main', timeoutMs: 10000, intervalMs: 50, description: 'later-file appears', source: source(50) },
+          ] },
+          { id: `${LESSON}/flood`, title: 'Flood', checks: [], blocks: [block('flood', 1, `yes flood-line-of-text | head -c ${FLOOD_BYTES}\n`, { exitCode: 0 })] },
         ],
       },
     ],
@@ -92,6 +97,8 @@ export type Fixture = {
   stateDir: string;
   runner: RunningRunner;
   store: ProgressStore;
+  /** Stops the runner and starts a new one on the same state directory (a runner restart). */
+  restart(): Promise<void>;
   dispose(): Promise<void>;
 };
 
@@ -106,12 +113,17 @@ export async function startFixture(manifest: CourseManifest = fixtureManifest(),
   if (!indexed.ok) throw new Error(`fixture manifest invalid: ${indexed.problems.join('; ')}`);
   let store: ProgressStore | undefined;
   let runner: RunningRunner | undefined;
-  const dispose = async () => {
+  const stop = async () => {
     await runner?.close();
     store?.close();
+    runner = undefined;
+    store = undefined;
+  };
+  const dispose = async () => {
+    await stop();
     await rm(dir, { recursive: true, force: true });
   };
-  try {
+  const start = async () => {
     store = ProgressStore.open(stateDir);
     runner = await startRunner({
       host: '127.0.0.1',
@@ -123,11 +135,28 @@ export async function startFixture(manifest: CourseManifest = fixtureManifest(),
       idleMs,
       log: () => {},
     });
+    fixture.runner = runner;
+    fixture.store = store;
+  };
+  const fixture: Fixture = {
+    dir,
+    siteDir,
+    stateDir,
+    runner: undefined as unknown as RunningRunner,
+    store: undefined as unknown as ProgressStore,
+    restart: async () => {
+      await stop();
+      await start();
+    },
+    dispose,
+  };
+  try {
+    await start();
   } catch (error) {
     await dispose();
     throw error;
   }
-  return { dir, siteDir, stateDir, runner, store, dispose };
+  return fixture;
 }
 
 /** Gets a learner cookie (and the session token) as a page's first requests would. */
@@ -152,6 +181,8 @@ export class TestPage {
   #unackedDrawn = new Map<number, number>();
   /** Binary bytes received per channel. */
   readonly received = new Map<number, number>();
+  /** For each binary frame: its channel and how many JSON messages had arrived before it. */
+  readonly binaryLog: { channel: number; afterMessages: number }[] = [];
 
   private constructor(ws: WebSocket, autoAck: boolean) {
     this.ws = ws;
@@ -165,6 +196,7 @@ export class TestPage {
           list.push(Buffer.from(frame.data));
           this.#output.set(frame.channel, list);
           this.received.set(frame.channel, (this.received.get(frame.channel) ?? 0) + frame.data.byteLength);
+          this.binaryLog.push({ channel: frame.channel, afterMessages: this.messages.length });
           if (this.autoAck) this.#ack(frame.channel, frame.data.byteLength);
         }
       } else {
@@ -299,5 +331,16 @@ export class TestPage {
     const closed = new Promise<void>((resolve) => this.ws.once('close', () => resolve()));
     this.ws.close();
     await closed;
+  }
+}
+
+/** Polls a condition of the runner itself (no page involved) every few ms until it holds; fails after WAIT_MS. */
+export async function pollUntil<T>(probe: () => T | undefined | null | false, what: string, everyMs = 10): Promise<T> {
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined && value !== null && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 }
