@@ -142,6 +142,10 @@ export class TerminalSession {
   get attachmentCount(): number {
     return this.#attachments.size;
   }
+  /** Output handed to the mirror that it has not parsed yet. */
+  get mirrorLagBytes(): number {
+    return this.#mirrorPending;
+  }
   /** Bytes held for pages and the mirror, not yet acknowledged: what flow control bounds. */
   get bufferedBytes(): number {
     let total = this.#mirrorPending;
