@@ -89,3 +89,28 @@ test('the course home shows each lesson’s progress', async ({ lesson, page }) 
   await expect(cards.nth(0).locator('[data-role="progress-text"]')).toHaveText('1 of 3 done');
   await expect(cards.nth(1).locator('course-progress')).toHaveAttribute('data-state', 'new');
 });
+
+test('the state check fails before its step’s block runs, and passes after', async ({ lesson, page }) => {
+  await lesson.open(LESSON);
+  // The check's own command, typed in this learner's fresh shell, fails: the file is not there yet.
+  await page.locator('.terminal__screen[data-terminal-screen="shell"] .xterm').click();
+  await page.keyboard.type(`grep -q 'leaf02 peers' fixture-notes.txt; echo "check exit $?"\n`);
+  await expect.poll(() => lesson.terminalText('shell')).toMatch(/^check exit [12]$/m);
+  await expect(lesson.step(`${LESSON}/write-notes`)).not.toHaveAttribute('data-state', 'passed');
+
+  await lesson.block(`${LESSON}/write-notes/1`).getByRole('button', { name: /^Run/ }).click();
+  await expect(lesson.step(`${LESSON}/write-notes`).locator('.state-check[data-check="0"]')).toHaveAttribute('data-state', 'passed');
+  await expect(lesson.step(`${LESSON}/write-notes`)).toHaveAttribute('data-state', 'passed');
+});
+
+test('Copy puts the block’s code on the clipboard', async ({ lesson, page, context, baseURL }) => {
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(baseURL!).origin });
+  await lesson.open(LESSON);
+  const block = lesson.block(`${LESSON}/write-notes/1`);
+  await block.getByRole('button', { name: 'Copy the code' }).click();
+  await expect(block.getByRole('button', { name: 'Copy the code' })).toHaveText('Copied');
+  // Without a final newline, so pasting into a terminal does not run the last line at once.
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(
+    "cat > fixture-notes.txt <<'NOTES'\nleaf01 peers with spine01\nleaf02 peers with spine01\nNOTES\nwc -l < fixture-notes.txt",
+  );
+});
