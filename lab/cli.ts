@@ -219,6 +219,10 @@ async function status(sandbox: string, topology: Topology, json: boolean): Promi
   print('BGP');
   for (const d of topology.devices) {
     const mine = sessions.filter((s) => s.device === d.name);
+    if (failures.some((f) => f.target === d.name && f.mode === 'silent')) {
+      print(`  ${d.name.padEnd(13)}(silent: daemons frozen, not asked)`);
+      continue;
+    }
     if (mine.length === 0) continue;
     print(`  ${d.name.padEnd(13)}${mine.map((s) => `${s.peer} ${s.state}`).join(', ')}`);
   }

@@ -490,7 +490,10 @@ export async function fail({ sandbox, topology, target, mode, report }: FailOpti
     failure = { target: name, mode, interfaces: [`${end.device}:${end.iface}`] };
     report(`${end.device}:${end.iface} down (link ${link.id})`);
   } else if (mode === 'link') {
-    const ports = device!.ports.map((p) => p.iface);
+    // Only the links that exist: a device may be up while some of its peers are not.
+    const existing = new Set(await deviceInterfaces(device!.name));
+    const ports = device!.ports.map((p) => p.iface).filter((iface) => existing.has(iface));
+    if (ports.length === 0) throw new FabricError(`${device!.name} has no links yet (its peers are not up)`);
     await must(['ip', '-n', device!.name, '-batch', '-'], `Setting ${device!.name}'s links down`, `${ports.map((p) => `link set ${p} down`).join('\n')}\n`);
     failure = { target: name, mode, interfaces: ports.map((p) => `${device!.name}:${p}`) };
     report(`${device!.name}: ${ports.join(', ')} down`);
@@ -575,8 +578,10 @@ interface FrrSummary {
 /** BGP sessions as FRR and BIRD report them, for the devices that are up. */
 export async function bgpSessions(topology: Topology): Promise<BgpSession[]> {
   const present = existingNetns();
+  // A silent device's daemons are frozen: asking them would only time out.
+  const frozen = new Set(readFailures().filter((f) => f.mode === 'silent').map((f) => f.target));
   const all = await Promise.all(
-    topology.devices.filter((d) => present.has(d.name)).map(async (device): Promise<BgpSession[]> => {
+    topology.devices.filter((d) => present.has(d.name) && !frozen.has(d.name)).map(async (device): Promise<BgpSession[]> => {
       if (device.kind === 'node') {
         if (birdPid(device.name) === undefined) return [];
         const result = await run(['birdc', '-s', birdSocketPath(device.name), 'show', 'protocols'], { timeoutMs: 2000 });

@@ -1,0 +1,97 @@
+// Nothing of a lab is left on the host after `lab down`, nor after its keeper is SIGKILLed:
+// no namespace, veth, mount or process.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { after, describe, test } from 'node:test';
+import { keeperOf, lab, labOk, poll, processesInPidNamespace, stateRoot, teardown, uniqueSandbox } from './lab-support.ts';
+
+const DAEMONS = ['bird', 'zebra', 'bgpd', 'bfdd', 'staticd'];
+
+interface HostView {
+  netns: string;
+  labLinks: string[];
+  mounts: string[];
+  daemons: string[];
+}
+
+/** What the host shows of labs: its netns list, lab-named links, lab mounts, routing daemons. */
+function hostView(sandbox: string): HostView {
+  const netns = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
+  const links = (JSON.parse(execFileSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' })) as { ifname: string }[]).map((l) => l.ifname);
+  const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.includes(`lab-${sandbox}-`));
+  let daemons = '';
+  try {
+    daemons = execFileSync('pgrep', ['-a', '-x', DAEMONS.join('|')], { encoding: 'utf8' });
+  } catch {
+    daemons = ''; // pgrep exits 1 when nothing matches
+  }
+  return {
+    netns,
+    labLinks: links.filter((name) => /^(swp\d|enp0s[89]|VLAN10|cali)/.test(name)),
+    mounts,
+    daemons: daemons.split('\n').filter(Boolean),
+  };
+}
+
+async function upAndRecord(sandbox: string): Promise<{ pidNs: string; pids: number[] }> {
+  await labOk(sandbox, ['up']);
+  const keeper = keeperOf(sandbox);
+  assert.ok(keeper, 'keeper recorded');
+  const pidNs = readlinkSync(`/proc/${keeper.pid}/ns/pid`);
+  const pids = processesInPidNamespace(pidNs);
+  const comms = pids.map((pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim());
+  for (const daemon of DAEMONS) assert.ok(comms.includes(daemon), `${daemon} runs in the sandbox (${comms.join(' ')})`);
+  return { pidNs, pids };
+}
+
+async function assertNothingLeft(sandbox: string, pidNs: string, pids: number[], before: HostView): Promise<void> {
+  await poll(`every process of ${sandbox} to exit`, 10_000, async () => (processesInPidNamespace(pidNs).length === 0 ? true : undefined));
+  for (const pid of pids) {
+    let gone = true;
+    try {
+      gone = readlinkSync(`/proc/${pid}/ns/pid`) !== pidNs; // a recycled pid is another process
+    } catch {
+      gone = true; // no such process
+    }
+    assert.ok(gone, `process ${pid} of ${sandbox} still runs`);
+  }
+  const now = hostView(sandbox);
+  assert.equal(now.netns, before.netns, 'host netns list changed');
+  assert.deepEqual(now.labLinks, before.labLinks, 'lab interfaces on the host');
+  assert.deepEqual(now.mounts, [], 'lab mounts visible on the host');
+  // Other labs may run on this machine at the same time; none of the daemons left may be ours.
+  const ours = now.daemons.filter((line) => pids.includes(Number(line.split(' ')[0])));
+  assert.deepEqual(ours, [], 'routing daemons of the sandbox left');
+  const listed = await lab(sandbox, ['list']);
+  assert.doesNotMatch(listed.stdout, new RegExp(`^${sandbox}$`, 'm'));
+  assert.equal(existsSync(`${stateRoot()}/${sandbox}`), false, 'state directory left');
+}
+
+describe('lab cleanup', { timeout: 90_000 }, () => {
+  const down = uniqueSandbox('down');
+  const killed = uniqueSandbox('killed');
+  after(async () => {
+    await Promise.allSettled([teardown(down), teardown(killed)]);
+  });
+
+  test('after lab down nothing is left on the host', async () => {
+    const before = hostView(down);
+    const { pidNs, pids } = await upAndRecord(down);
+    assert.ok(hostView(down).mounts.length === 0, 'sandbox mounts are private to it');
+    const out = await labOk(down, ['down']);
+    assert.match(out, new RegExp(`Sandbox ${down} removed`));
+    await assertNothingLeft(down, pidNs, pids, before);
+  });
+
+  test('after the keeper is SIGKILLed nothing is left on the host', async () => {
+    const before = hostView(killed);
+    const { pidNs, pids } = await upAndRecord(killed);
+    process.kill(keeperOf(killed)!.pid, 'SIGKILL');
+    await assertNothingLeft(killed, pidNs, pids, before);
+    // The sandbox can be made again under the same name.
+    const again = await lab(killed, ['up', 'spine1']);
+    assert.equal(again.code, 0, again.stderr);
+    await labOk(killed, ['down']);
+  });
+});
