@@ -7,6 +7,11 @@ import type { IndexedBlock } from './manifest.ts';
 import type { CheckResult, StateCheck } from './protocol.ts';
 import type { Target } from './target.ts';
 
+/**
+ * Every attempt may run at least this long (or the check's whole timeout if shorter), even past the
+ * deadline, so that the last attempt is not killed by the clock a moment after it started.
+ */
+const MIN_ATTEMPT_MS = 1000;
 /** The tail of a failing state check's output shown to the learner. */
 const CHECK_OUTPUT_TAIL_CHARS = 2000;
 
@@ -35,7 +40,7 @@ export function blockResults(indexed: IndexedBlock, finished: FinishedCommand): 
 
 /**
  * Runs a state check's command now and then every `intervalMs` until it exits 0 or `timeoutMs`
- * has passed since the start; each attempt may use the time that is left. Resolves early, failed,
+ * has passed since the start; each attempt may use the time that is left (MIN_ATTEMPT_MS at least). Resolves early, failed,
  * when `signal` aborts.
  */
 export async function pollStateCheck(
@@ -51,7 +56,7 @@ export async function pollStateCheck(
   let last = { exitCode: null as number | null, output: '', timedOut: false };
   while (!signal.aborted) {
     attempts++;
-    const left = Math.max(1, deadline - now());
+    const left = Math.max(deadline - now(), Math.min(check.timeoutMs, MIN_ATTEMPT_MS));
     last = await target.exec(learner, check.terminal, check.command, left);
     if (last.exitCode === 0) {
       return { check: index, passed: true, message: check.description || `\`${check.command}\` passed` };
