@@ -85,12 +85,18 @@ class LessonPage {
 
   #message(message: ServerMessage): void {
     switch (message.type) {
-      case 'welcome':
+      case 'welcome': {
         this.#notice(undefined);
-        for (const status of message.steps) this.#step(status);
-        for (const status of message.blocks) this.#block(status);
+        // The welcome is the whole truth: anything it does not mention is idle again.
+        const steps = new Map(message.steps.map((status) => [status.step, status]));
+        const blocks = new Map(message.blocks.map((status) => [status.block, status]));
+        const stepIds = JSON.parse(this.#root.querySelector<HTMLElement>('lesson-progress')?.dataset.steps ?? '[]') as string[];
+        for (const step of stepIds) this.#step(steps.get(step) ?? { step, state: 'idle', results: [] });
+        for (const status of message.steps) if (!stepIds.includes(status.step)) this.#step(status);
+        for (const element of this.#blocks()) this.#block(blocks.get(element.block) ?? { block: element.block, state: 'idle', results: [] });
         this.#openTerminals();
         break;
+      }
       case 'opened': {
         const view = this.#views.get(message.terminal);
         if (!view) break;
