@@ -121,7 +121,15 @@ export function matchOutput(pattern: CompiledPattern, output: string): MatchResu
   return { passed: false, message: 'output did not match the expected output', diff };
 }
 
-type DiffLine = { op: ' ' | '-' | '+'; text: string };
+/** `...` shows as one context line standing for `newLines` actual lines (0 or more). */
+type DiffLine = { op: ' ' | '-' | '+'; text: string; newLines?: number };
+
+function oldSpan(line: DiffLine): number {
+  return line.op === '+' ? 0 : 1;
+}
+function newSpan(line: DiffLine): number {
+  return line.newLines ?? (line.op === '-' ? 0 : 1);
+}
 
 function align(lines: readonly PatternLine[], actual: readonly string[]): DiffLine[] {
   const P = lines.length;
@@ -154,7 +162,8 @@ function align(lines: readonly PatternLine[], actual: readonly string[]): DiffLi
     const line = lines[p];
     if (line && a < A) {
       if (line.kind === 'any-lines' && cost[p * width + a + 1] === here) {
-        if (!absorbing) out.push({ op: ' ', text: line.text });
+        if (!absorbing) out.push({ op: ' ', text: line.text, newLines: 0 });
+        out.at(-1)!.newLines! += 1;
         absorbing = true;
         a++;
         continue;
@@ -169,7 +178,7 @@ function align(lines: readonly PatternLine[], actual: readonly string[]): DiffLi
     }
     if (line && cost[(p + 1) * width + a]! + (line.kind === 'any-lines' ? 0 : 1) === here) {
       if (line.kind === 'any-lines') {
-        if (!absorbing) out.push({ op: ' ', text: line.text });
+        if (!absorbing) out.push({ op: ' ', text: line.text, newLines: 0 });
       } else {
         out.push({ op: '-', text: line.text });
       }
@@ -199,16 +208,16 @@ export function unifiedDiff(lines: readonly PatternLine[], actual: readonly stri
   let i = 0;
   while (i < aligned.length) {
     if (!keep[i]) {
-      if (aligned[i]!.op !== '+') oldLine++;
-      if (aligned[i]!.op !== '-') newLine++;
+      oldLine += oldSpan(aligned[i]!);
+      newLine += newSpan(aligned[i]!);
       i++;
       continue;
     }
     const start = i;
     while (i < aligned.length && keep[i]) i++;
     const hunk = aligned.slice(start, i);
-    const oldCount = hunk.filter((l) => l.op !== '+').length;
-    const newCount = hunk.filter((l) => l.op !== '-').length;
+    const oldCount = hunk.reduce((n, l) => n + oldSpan(l), 0);
+    const newCount = hunk.reduce((n, l) => n + newSpan(l), 0);
     out.push(`@@ -${oldCount ? oldLine : oldLine - 1},${oldCount} +${newCount ? newLine : newLine - 1},${newCount} @@`);
     for (const l of hunk) out.push(`${l.op}${l.text}`);
     oldLine += oldCount;
