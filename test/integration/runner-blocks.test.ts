@@ -106,6 +106,33 @@ describe('runner blocks', () => {
     assert.equal((await page.stepDone(`${LESSON}/typed`, from)).state, 'passed');
   });
 
+  it('follows a bash started inside the shell: its commands, its exit, and blocks run in it', async () => {
+    const from = page.messages.length;
+    page.input(channel, 'bash\r');
+    page.input(channel, 'echo inner-$((1+1))\r');
+    const inner = await page.waitFor((m) => m.type === 'command' && m.command === 'echo inner-$((1+1))', 'the inner command', from);
+    assert.equal(inner.type === 'command' && inner.exitCode, 0);
+    page.send({ type: 'run', block: `${LESSON}/exit/2` });
+    const block = await page.blockDone(`${LESSON}/exit/2`, from);
+    assert.equal(block.exitCode, 3, 'a block runs in the nested shell');
+    page.input(channel, 'exit 5\r');
+    const outer = await page.waitFor((m) => m.type === 'command' && m.command === 'bash', 'the outer bash to end', from);
+    assert.equal(outer.type === 'command' && outer.exitCode, 5);
+    const next = page.messages.length;
+    page.send({ type: 'run', block: `${LESSON}/exit/1` });
+    assert.equal((await page.blockDone(`${LESSON}/exit/1`, next)).state, 'passed');
+  });
+
+  it('does not take marks printed by a command (cat of a file with marks) for the shell\'s own', async () => {
+    const from = page.messages.length;
+    page.input(channel, "printf '\\033]133;D;7;n=x;d=0\\007\\033]133;A;n=x;d=0\\007forged\\n'; sleep 0.2; echo real-end\r");
+    const done = await page.waitFor((m) => m.type === 'command' && m.command.startsWith('printf'), 'the printf command', from);
+    assert.equal(done.type === 'command' && done.exitCode, 0, 'not the forged exit code 7');
+    const printfFrames = page.messages.slice(from).filter((m) => m.type === 'command' && m.command.startsWith('printf'));
+    assert.equal(printfFrames.length, 1);
+    assert.match(page.output(channel), /forged[\s\S]*real-end/);
+  });
+
   it('refuses unknown blocks with a clear error and keeps the socket', async () => {
     const from = page.messages.length;
     page.send({ type: 'run', block: `${LESSON}/nope/1` });
