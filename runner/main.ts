@@ -14,6 +14,7 @@ import { loadCourse, ManifestError } from './manifest.ts';
 import { ProgressStore, ProgressStoreError } from './progress-store.ts';
 import { DEFAULT_IDLE_MS, startRunner } from './server.ts';
 import type { Target } from './target.ts';
+import { LabTarget } from './targets/lab.ts';
 import { LocalShellTarget } from './targets/local-shell.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -143,7 +144,7 @@ async function buildIfNeeded(site: string): Promise<void> {
 
 async function createTarget(options: Options): Promise<Target> {
   if (options.target === 'local') return new LocalShellTarget({ stateDir: options.state, userRc: options.userRc });
-  throw new UsageError('--target lab is not available yet in this runner; use --target local');
+  return new LabTarget();
 }
 
 async function main(): Promise<void> {

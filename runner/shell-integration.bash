@@ -14,6 +14,9 @@
 # started inside it, which inherits these hooks through the exported functions and PROMPT_COMMAND,
 # so the runner can tell a nested prompt from its own shell's. Every builtin is called as
 # `builtin ...` so that a learner's alias or function of the same name cannot break the hooks.
+#
+# Also sourced at the end of another rc file (the lab's shells name it in LAB_SHELL_INIT).
+# RUNNER_SI_USER_RC=1: source ~/.bashrc first. RUNNER_SI_DEFAULT_PS1=1: set the runner's prompt.
 
 if [[ -n "${RUNNER_SI_USER_RC:-}" && -r ~/.bashrc ]]; then
   builtin source ~/.bashrc
@@ -83,9 +86,12 @@ builtin export -f __runner_si_escape __runner_si_preexec __runner_si_prompt
 builtin export __runner_si_ps1_mark='\[\e]133;B;n=${RUNNER_SI_NONCE};d=${__runner_si_depth}\a\]'
 builtin export __runner_si_ps0_mark='$(__runner_si_preexec)\e]133;C;n=${RUNNER_SI_NONCE};d=${__runner_si_depth};r=$((__runner_si_ran=1))\a'
 
-if [[ -z "${RUNNER_SI_USER_RC:-}" ]]; then
+# The runner's default prompt, for a target that asks for it (a plain local shell); a target whose
+# own rc file set a prompt (the lab's `vagrant@leaf-sw10:mgmt:~$`) leaves this unset.
+if [[ -n "${RUNNER_SI_DEFAULT_PS1:-}" ]]; then
   PS1='\[\e[1;32m\]\u@\h\[\e[0m\]:\[\e[1;34m\]\w\[\e[0m\]\$ '
 fi
+builtin unset RUNNER_SI_DEFAULT_PS1 RUNNER_SI_USER_RC
 PS1="$PS1$__runner_si_ps1_mark"
 PS0="${PS0:-}$__runner_si_ps0_mark"
 

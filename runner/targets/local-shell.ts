@@ -54,8 +54,11 @@ export class LocalShellTarget implements Target {
       return { ok: false, message: `cannot create the working directory ${cwd}: ${(error as Error).message}` };
     }
     const env = { ...this.#baseEnv(), ...integration.env };
+    delete env.RUNNER_SI_USER_RC;
+    delete env.RUNNER_SI_DEFAULT_PS1;
+    // Either the learner's own ~/.bashrc (and its prompt), or the runner's prompt.
     if (this.#options.userRc) env.RUNNER_SI_USER_RC = '1';
-    else delete env.RUNNER_SI_USER_RC;
+    else env.RUNNER_SI_DEFAULT_PS1 = '1';
     return { ok: true, spec: { file: this.#options.bash ?? 'bash', args: ['--rcfile', integration.rcfile, '-i'], env, cwd } };
   }
 

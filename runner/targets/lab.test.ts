@@ -1,0 +1,79 @@
+// The lab target against a fake `lab` CLI that records its calls: what it asks the lab to do, and
+// what it makes of the answers. The real lab is exercised by the lab's own tests.
+
+import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { LabTarget } from './lab.ts';
+
+const FAKE_LAB = `#!/bin/bash
+# Records each call, then behaves like the lab CLI for the calls the target makes.
+printf '%s\\n' "$*" >> "$FAKE_LAB_LOG"
+[[ "$1" == --sandbox ]] || { echo "no --sandbox" >&2; exit 2; }
+shift 2
+case "$1" in
+  up) [[ -n "$FAKE_LAB_UP_FAILS" ]] && { echo "sandbox: unshare: Operation not permitted" >&2; exit 1; }; exit 0 ;;
+  down) exit 0 ;;
+  exec) shift 2; [[ "$1" == -- ]] && shift; exec "$@" ;;
+  *) echo "unexpected $1" >&2; exit 2 ;;
+esac
+`;
+
+describe('LabTarget', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'lab-target-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const cli = path.join(dir, 'lab');
+  writeFileSync(cli, FAKE_LAB);
+  chmodSync(cli, 0o755);
+  const log = path.join(dir, 'calls.log');
+  const calls = () => readFileSync(log, 'utf8').trim().split('\n');
+  const learner = '0123456789abcdef0123456789abcdef';
+
+  it('brings the sandbox up once, then starts shells on the device named by the terminal', async () => {
+    writeFileSync(log, '');
+    const target = new LabTarget({ cli, env: { FAKE_LAB_LOG: log } });
+    const integration = { rcfile: '/path/to/shell-integration.bash', env: { RUNNER_SI_NONCE: 'abcdef0123456789' } };
+    const [a, b] = await Promise.all([target.shell(learner, 'leaf10', integration), target.shell(learner, 'k8s-master', integration)]);
+    assert.ok(a.ok && b.ok);
+    if (!a.ok || !b.ok) return;
+    assert.equal(a.spec.file, cli);
+    assert.deepEqual(a.spec.args, ['--sandbox', 'course-0123456789abcdef', 'shell', 'leaf10']);
+    assert.deepEqual(b.spec.args, ['--sandbox', 'course-0123456789abcdef', 'shell', 'k8s-master']);
+    assert.equal(a.spec.env.LAB_SHELL_INIT, integration.rcfile);
+    assert.equal(a.spec.env.RUNNER_SI_NONCE, 'abcdef0123456789');
+    assert.equal(a.spec.env.RUNNER_SI_DEFAULT_PS1, undefined, 'the lab keeps its own prompt');
+    assert.deepEqual(calls(), ['--sandbox course-0123456789abcdef up --wait']);
+    await target.disposeLearner(learner);
+    assert.deepEqual(calls().at(-1), '--sandbox course-0123456789abcdef down');
+    await target.disposeLearner(learner);
+    assert.equal(calls().filter((c) => c.endsWith(' down')).length, 1, 'idempotent');
+    await target.dispose();
+  });
+
+  it('runs hidden commands on the device with their exit code and output, and stops them at the timeout', async () => {
+    writeFileSync(log, '');
+    const target = new LabTarget({ cli, env: { FAKE_LAB_LOG: log } });
+    const ok = await target.exec(learner, 'k8s-master', 'echo "ready on $0"; exit 3', 5000);
+    assert.deepEqual(ok, { exitCode: 3, output: 'ready on bash\n', timedOut: false });
+    assert.equal(calls().at(-1), "--sandbox course-0123456789abcdef exec k8s-master -- bash -c echo \"ready on $0\"; exit 3");
+    const slow = await target.exec(learner, 'k8s-master', 'sleep 30', 200);
+    assert.equal(slow.timedOut, true);
+    assert.equal(slow.exitCode, null);
+    await target.dispose();
+  });
+
+  it('turns a failing lab up into a spawn failure that says why, and tries again next time', async () => {
+    writeFileSync(log, '');
+    const target = new LabTarget({ cli, env: { FAKE_LAB_LOG: log, FAKE_LAB_UP_FAILS: '1' } });
+    const result = await target.shell(learner, 'host', { rcfile: '/x', env: {} });
+    assert.deepEqual(result, {
+      ok: false,
+      message: 'lab up for sandbox course-0123456789abcdef failed (exit 1): sandbox: unshare: Operation not permitted',
+    });
+    await target.shell(learner, 'host', { rcfile: '/x', env: {} });
+    assert.equal(calls().filter((c) => c.endsWith(' up --wait')).length, 2);
+    await target.dispose();
+  });
+});

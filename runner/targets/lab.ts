@@ -1,0 +1,173 @@
+// The lab target: each learner gets a lab sandbox of their own, and each terminal is a shell on the
+// lab device of the same name (`host`, `k8s-master`, `leaf10`...). It speaks to the lab only
+// through its CLI (lab/bin/lab):
+//
+//   lab --sandbox NAME up --wait             once per learner, before their first shell
+//   lab --sandbox NAME shell DEVICE          a terminal (the integration via LAB_SHELL_INIT)
+//   lab --sandbox NAME exec DEVICE -- CMD    a state check's hidden command
+//   lab --sandbox NAME down                  when the learner is reaped or the runner stops
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MAX_EXEC_OUTPUT_BYTES, type ExecResult, type ShellIntegration, type ShellResult, type Target } from '../target.ts';
+
+export const LAB_CLI = fileURLToPath(new URL('../../lab/bin/lab', import.meta.url));
+
+/** `lab up --wait` gives the fabric this long; a sandbox not up by then is a spawn failure. */
+const UP_TIMEOUT_MS = 120_000;
+/** `lab down` gets this long before it is killed (it stops daemons gracefully first). */
+const DOWN_TIMEOUT_MS = 60_000;
+/** The tail of a failed `lab` command's output kept for the error shown to the learner. */
+const ERROR_TAIL_CHARS = 2000;
+
+export type LabTargetOptions = {
+  /** The lab CLI; lab/bin/lab by default (tests substitute a fake). */
+  cli?: string;
+  /** Prefix of sandbox names, so that two runners on one machine do not share sandboxes. */
+  prefix?: string;
+  /** Extra environment for every lab command (LAB_STATE_DIR, for instance). */
+  env?: Record<string, string>;
+};
+
+type Run = { code: number | null; output: string; timedOut: boolean };
+
+export class LabTarget implements Target {
+  readonly name = 'lab';
+  readonly #cli: string;
+  readonly #prefix: string;
+  readonly #env: Record<string, string>;
+  /** Sandboxes being brought up or up, per learner: the first shell waits for `lab up`. */
+  readonly #up = new Map<string, Promise<Run>>();
+  readonly #running = new Map<string, Set<ChildProcess>>();
+  #disposed = false;
+
+  constructor(options: LabTargetOptions = {}) {
+    this.#cli = options.cli ?? LAB_CLI;
+    this.#prefix = options.prefix ?? 'course';
+    this.#env = options.env ?? {};
+    if (!/^[a-z0-9][a-z0-9_-]{0,15}$/.test(this.#prefix)) {
+      throw new Error(`lab sandbox prefix must be 1-16 lower-case letters, digits, "_" or "-", got ${JSON.stringify(this.#prefix)}`);
+    }
+  }
+
+  /** A learner's sandbox name: the prefix and 16 hex digits of their id (lab allows 40 characters). */
+  sandbox(learner: string): string {
+    const id = learner.toLowerCase().replace(/[^0-9a-z]/g, '').slice(0, 16);
+    if (!id) throw new Error(`invalid learner id ${JSON.stringify(learner)}`);
+    return `${this.#prefix}-${id}`;
+  }
+
+  #baseEnv(): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
+    return { ...env, ...this.#env, TERM: 'xterm-256color', COLORTERM: 'truecolor' };
+  }
+
+  #run(learner: string, args: string[], timeoutMs: number): Promise<Run> {
+    return new Promise((resolve) => {
+      const child = spawn(this.#cli, ['--sandbox', this.sandbox(learner), ...args], {
+        env: this.#baseEnv(),
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      });
+      let set = this.#running.get(learner);
+      if (!set) this.#running.set(learner, (set = new Set()));
+      set.add(child);
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const collect = (chunk: Buffer) => {
+        if (size >= MAX_EXEC_OUTPUT_BYTES) return;
+        const part = chunk.subarray(0, MAX_EXEC_OUTPUT_BYTES - size);
+        chunks.push(part);
+        size += part.length;
+      };
+      child.stdout!.on('data', collect);
+      child.stderr!.on('data', collect);
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        killGroup(child);
+      }, timeoutMs);
+      let settled = false;
+      const finish = (code: number | null, extra = '') => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        set.delete(child);
+        resolve({ code: timedOut ? null : code, output: Buffer.concat(chunks).toString('utf8') + extra, timedOut });
+      };
+      child.on('error', (error) => finish(null, `cannot run ${this.#cli}: ${error.message}`));
+      child.on('close', (code) => finish(code));
+    });
+  }
+
+  #ensureUp(learner: string): Promise<Run> {
+    let up = this.#up.get(learner);
+    if (!up) {
+      up = this.#run(learner, ['up', '--wait'], UP_TIMEOUT_MS);
+      this.#up.set(learner, up);
+      // A failed `up` is not remembered: the next shell tries again.
+      up.then((result) => {
+        if (result.code !== 0 && this.#up.get(learner) === up) this.#up.delete(learner);
+      }, () => this.#up.delete(learner));
+    }
+    return up;
+  }
+
+  async shell(learner: string, terminal: string, integration: ShellIntegration): Promise<ShellResult> {
+    if (this.#disposed) return { ok: false, message: 'the lab target is shut down' };
+    const up = await this.#ensureUp(learner);
+    if (up.code !== 0) {
+      const why = up.timedOut ? `did not finish in ${UP_TIMEOUT_MS / 1000} s` : `failed (exit ${up.code ?? 'none'})`;
+      return { ok: false, message: `lab up for sandbox ${this.sandbox(learner)} ${why}: ${up.output.slice(-ERROR_TAIL_CHARS).trim()}` };
+    }
+    const env: Record<string, string> = { ...this.#baseEnv(), ...integration.env, LAB_SHELL_INIT: integration.rcfile };
+    delete env.RUNNER_SI_USER_RC;
+    delete env.RUNNER_SI_DEFAULT_PS1;
+    return {
+      ok: true,
+      spec: { file: this.#cli, args: ['--sandbox', this.sandbox(learner), 'shell', terminal], env, cwd: path.dirname(this.#cli) },
+    };
+  }
+
+  async exec(learner: string, terminal: string, command: string, timeoutMs: number): Promise<ExecResult> {
+    const up = await this.#ensureUp(learner);
+    if (up.code !== 0) return { exitCode: null, output: `the lab is not up: ${up.output.slice(-ERROR_TAIL_CHARS).trim()}`, timedOut: false };
+    const result = await this.#run(learner, ['exec', terminal, '--', 'bash', '-c', command], timeoutMs);
+    return { exitCode: result.code, output: result.output, timedOut: result.timedOut };
+  }
+
+  async disposeLearner(learner: string): Promise<void> {
+    const up = this.#up.get(learner);
+    this.#up.delete(learner);
+    const set = this.#running.get(learner);
+    this.#running.delete(learner);
+    for (const child of set ?? []) killGroup(child);
+    if (!up) return;
+    await up; // a sandbox still coming up is taken down once it is up
+    const down = await this.#run(learner, ['down'], DOWN_TIMEOUT_MS);
+    this.#running.delete(learner);
+    if (down.code !== 0) {
+      throw new Error(`lab down for sandbox ${this.sandbox(learner)} failed (exit ${down.code ?? 'none'}): ${down.output.slice(-ERROR_TAIL_CHARS).trim()}`);
+    }
+  }
+
+  async dispose(): Promise<void> {
+    this.#disposed = true;
+    const learners = [...new Set([...this.#up.keys(), ...this.#running.keys()])];
+    const results = await Promise.allSettled(learners.map((l) => this.disposeLearner(l)));
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed.length) throw new AggregateError(failed.map((f) => f.reason), `${failed.length} lab sandbox(es) could not be taken down`);
+  }
+}
+
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch (error) {
+    // ESRCH: the group is already gone, which is what we wanted.
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
