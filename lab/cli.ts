@@ -40,7 +40,9 @@ Commands:
                         cleanly; silent: links stay up but it drops everything and its daemons
                         freeze, so only BFD or hold timers notice (links: --mode link only)
   restore [TARGET]      undo a failure (all failures by default)
-  wait [--timeout S]    wait until every leaf-spine BGP session is Established
+  wait [--nodes] [--timeout S]
+                        wait until every leaf-spine BGP session is Established; --nodes: and
+                        every leaf-node session too
   down                  stop everything and remove the sandbox
   list                  running sandboxes
   --help                this help
@@ -316,9 +318,10 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'wait': {
       const timeout = seconds(option(args, '--timeout'), DEFAULT_WAIT_SECONDS);
+      const nodes = flag(args, '--nodes');
       noMoreOptions(args, command);
-      const result = await waitForFabric(topology, timeout * 1000);
-      print(`fabric: ${result.established}/${result.expected} leaf-spine BGP sessions Established (waited ${(result.ms / 1000).toFixed(2)} s)`);
+      const result = await waitForFabric(topology, timeout * 1000, nodes);
+      print(`${nodes ? 'fabric and nodes' : 'fabric'}: ${result.established}/${result.expected} ${nodes ? '' : 'leaf-spine '}BGP sessions Established (waited ${(result.ms / 1000).toFixed(2)} s)`);
       return 0;
     }
     case 'status': {

@@ -39,6 +39,8 @@ export const CALI_MAC = 'ee:ee:ee:ee:ee:ee';
 /** Daemons exit within this after SIGTERM; longer means stuck. */
 const DAEMON_STOP_TIMEOUT_MS = 3_000;
 const POLL_MS = 20;
+/** Asking every bgpd and BIRD costs ~10 ms of CPU each; ten times a second is enough. */
+const POLL_SESSIONS_MS = 100;
 
 export type FailureMode = 'link' | 'stop' | 'silent';
 export const FAILURE_MODES: FailureMode[] = ['link', 'stop', 'silent'];
@@ -619,19 +621,33 @@ export function expectedFabricSessions(topology: Topology, present = existingNet
     .flatMap((link) => [`${link.a.device}:${link.a.iface}`, `${link.b.device}:${link.b.iface}`]);
 }
 
-/** Polls until every leaf–spine session of the devices that are up is Established. */
-export async function waitForFabric(topology: Topology, timeoutMs: number): Promise<{ ms: number; established: number; expected: number }> {
+/** The leaf–node sessions the topology defines (both ends: the leaf's dynamic peer, BIRD's protocol). */
+export function expectedNodeSessions(topology: Topology, present = existingNetns()): string[] {
+  return topology.devices.flatMap((device) =>
+    device.kind !== 'node' || !present.has(device.name)
+      ? []
+      : device.tors.filter((tor) => present.has(tor.leaf)).flatMap((tor) => [
+          `${tor.leaf}:${device.ports.find((p) => p.iface === tor.iface)!.address!.address}`,
+          `${device.name}:Node_${tor.gateway.replaceAll('.', '_')}`,
+        ]),
+  );
+}
+
+/**
+ * Polls until every leaf–spine session of the devices that are up is Established, and with
+ * `includeNodes` every leaf–node session as well.
+ */
+export async function waitForFabric(topology: Topology, timeoutMs: number, includeNodes = false): Promise<{ ms: number; established: number; expected: number }> {
   const started = Date.now();
-  const expected = expectedFabricSessions(topology);
+  const expected = [...expectedFabricSessions(topology), ...(includeNodes ? expectedNodeSessions(topology) : [])];
   for (;;) {
     const sessions = await bgpSessions(topology);
-    const established = new Set(sessions.filter((s) => s.kind === 'fabric' && s.state === 'Established').map((s) => `${s.device}:${s.peer}`));
+    const established = new Set(sessions.filter((s) => s.state === 'Established').map((s) => `${s.device}:${s.peer}`));
     const missing = expected.filter((e) => !established.has(e));
     if (missing.length === 0) return { ms: Date.now() - started, established: expected.length, expected: expected.length };
     if (Date.now() - started > timeoutMs) {
       throw new FabricError(`Not Established after ${timeoutMs} ms: ${missing.join(', ')}`);
     }
-    await sleep(100);
+    await sleep(POLL_SESSIONS_MS);
   }
 }
-

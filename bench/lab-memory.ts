@@ -1,0 +1,80 @@
+// Benchmark: memory of one lab (PSS of all its processes, from /proc/PID/smaps_rollup; budget
+// ≤ 250 MB), then how many labs fit: labs are started one after another until 40 (or
+// LAB_BENCH_MAX) are up, or the machine's available memory falls under a reserve. Reports the
+// count, the bring-up time of the last lab and the total memory. Every lab is removed at the end.
+// Usage: npm run bench:lab-memory [-- MAX]
+import { comm, labOk, machine, memAvailableKb, pssKb, sandboxPids, seconds, table, teardownAll, teardownOnSignal } from './lab-common.ts';
+
+const BUDGET_MB = 250;
+const MAX_LABS = Number(process.argv[2] ?? process.env.LAB_BENCH_MAX ?? 40);
+/** Stop starting labs when less than this is left, so the machine never swaps or OOMs. */
+const RESERVE_KB = Math.max(2 * 2 ** 20, memAvailableKb() * 0.1);
+
+const created: string[] = [];
+teardownOnSignal(() => created);
+
+function labPssKb(name: string): { total: number; byName: Map<string, { count: number; kb: number }> } {
+  const byName = new Map<string, { count: number; kb: number }>();
+  let total = 0;
+  for (const pid of sandboxPids(name)) {
+    const kb = pssKb(pid);
+    total += kb;
+    const key = comm(pid);
+    const entry = byName.get(key) ?? { count: 0, kb: 0 };
+    entry.count += 1;
+    entry.kb += kb;
+    byName.set(key, entry);
+  }
+  return { total, byName };
+}
+
+const mb = (kb: number) => (kb / 1024).toFixed(1);
+
+try {
+  const availableAtStart = memAvailableKb();
+  // One lab, in detail.
+  const first = `bench-mem-${process.pid}-1`;
+  created.push(first);
+  await labOk(first, ['up', '--wait', '--timeout', '30']);
+  await labOk(first, ['wait', '--nodes', '--timeout', '30']);
+  const one = labPssKb(first);
+  console.log(`Memory of one lab, PSS from /proc/PID/smaps_rollup (${machine()})\n`);
+  console.log(
+    table(
+      ['process', 'count', 'PSS (MB)'],
+      [...one.byName.entries()].sort((a, b) => b[1].kb - a[1].kb).map(([name, e]) => [name, e.count, mb(e.kb)]).concat([['total', [...one.byName.values()].reduce((n, e) => n + e.count, 0), mb(one.total)]]),
+    ),
+  );
+  console.log(`\nbudget ${BUDGET_MB} MB: ${one.total / 1024 <= BUDGET_MB ? 'met' : 'MISSED'}\n`);
+
+  // How many fit.
+  let lastUpMs = 0;
+  let stopReason = `reached ${MAX_LABS} labs`;
+  while (created.length < MAX_LABS) {
+    if (memAvailableKb() < RESERVE_KB) {
+      stopReason = `available memory under the ${mb(RESERVE_KB)} MB reserve`;
+      break;
+    }
+    const name = `bench-mem-${process.pid}-${created.length + 1}`;
+    created.push(name);
+    const t0 = performance.now();
+    await labOk(name, ['up', '--wait', '--timeout', '60']);
+    lastUpMs = performance.now() - t0;
+    if (created.length % 10 === 0) process.stderr.write(`${created.length} labs up\n`);
+  }
+  // Every lab still established once all run (a lab that fell apart under load does not count).
+  const checks = await Promise.all(created.map((name) => labOk(name, ['wait', '--timeout', '60']).then(() => true, () => false)));
+  const healthy = checks.filter(Boolean).length;
+  const totalKb = created.reduce((sum, name) => sum + labPssKb(name).total, 0);
+  const load = (await import('node:os')).loadavg()[0]!;
+  console.log(`How many labs fit (${stopReason})\n`);
+  console.log(
+    table(
+      ['labs up', 'with every leaf-spine session Established', 'bring-up of the last (s)', 'total PSS (MB)', 'PSS per lab (MB)', 'MemAvailable start → end (MB)', 'load (1 min)'],
+      [[created.length, healthy, seconds(lastUpMs), mb(totalKb), mb(totalKb / created.length), `${mb(availableAtStart)} → ${mb(memAvailableKb())}`, load.toFixed(2)]],
+    ),
+  );
+} finally {
+  process.stderr.write(`removing ${created.length} labs\n`);
+  await teardownAll(created);
+}
