@@ -2,7 +2,7 @@
 // ≤ 250 MB), then how many labs fit: labs are started one after another until 40 (or
 // LAB_BENCH_MAX) are up, or the machine's available memory falls under a reserve. Reports the
 // count, the bring-up time of the last lab and the total memory. Every lab is removed at the end.
-// Usage: npm run bench:lab-memory [-- MAX]
+// Usage: npm run bench:lab-memory [-- MAX]   (LAB_BENCH_FABRIC_ONLY=1: count fabric-only labs)
 import { comm, labOk, machine, memAvailableKb, pssKb, sandboxPids, seconds, table, teardownAll, teardownOnSignal } from './lab-common.ts';
 
 const BUDGET_MB = 250;
@@ -32,20 +32,25 @@ const mb = (kb: number) => (kb / 1024).toFixed(1);
 
 try {
   const availableAtStart = memAvailableKb();
-  // One lab, in detail.
-  const first = `bench-mem-${process.pid}-1`;
-  created.push(first);
-  await labOk(first, ['up', '--wait', '--timeout', '30']);
-  await labOk(first, ['wait', '--nodes', '--timeout', '30']);
-  const one = labPssKb(first);
+  const variant = process.env.LAB_BENCH_FABRIC_ONLY === '1' ? ['--fabric-only'] : [];
+  // One lab, in detail: fabric only, then the whole lab (with the cluster's services).
   console.log(`Memory of one lab, PSS from /proc/PID/smaps_rollup (${machine()})\n`);
-  console.log(
-    table(
-      ['process', 'count', 'PSS (MB)'],
-      [...one.byName.entries()].sort((a, b) => b[1].kb - a[1].kb).map(([name, e]) => [name, e.count, mb(e.kb)]).concat([['total', [...one.byName.values()].reduce((n, e) => n + e.count, 0), mb(one.total)]]),
-    ),
-  );
-  console.log(`\nbudget ${BUDGET_MB} MB: ${one.total / 1024 <= BUDGET_MB ? 'met' : 'MISSED'}\n`);
+  for (const [label, args] of [['fabric only (--fabric-only)', ['--fabric-only']], ['whole lab (fabric + cluster services)', []]] as const) {
+    const name = `bench-mem-${process.pid}-${created.length + 1}`;
+    created.push(name);
+    await labOk(name, ['up', ...args, '--wait', '--timeout', '30']);
+    const one = labPssKb(name);
+    console.log(`${label}:\n`);
+    console.log(
+      table(
+        ['process', 'count', 'PSS (MB)'],
+        [...one.byName.entries()].sort((a, b) => b[1].kb - a[1].kb).map(([n, e]) => [n, e.count, mb(e.kb)]).concat([['total', [...one.byName.values()].reduce((n, e) => n + e.count, 0), mb(one.total)]]),
+      ),
+    );
+    console.log(`\nbudget ${BUDGET_MB} MB: ${one.total / 1024 <= BUDGET_MB ? 'met' : 'MISSED'}\n`);
+    await teardownAll([name]);
+    created.pop();
+  }
 
   // How many fit.
   let lastUpMs = 0;
@@ -58,7 +63,7 @@ try {
     const name = `bench-mem-${process.pid}-${created.length + 1}`;
     created.push(name);
     const t0 = performance.now();
-    await labOk(name, ['up', '--wait', '--timeout', '60']);
+    await labOk(name, ['up', ...variant, '--wait', '--timeout', '60']);
     lastUpMs = performance.now() - t0;
     if (created.length % 10 === 0) process.stderr.write(`${created.length} labs up\n`);
   }
@@ -67,7 +72,7 @@ try {
   const healthy = checks.filter(Boolean).length;
   const totalKb = created.reduce((sum, name) => sum + labPssKb(name).total, 0);
   const load = (await import('node:os')).loadavg()[0]!;
-  console.log(`How many labs fit (${stopReason})\n`);
+  console.log(`How many labs fit: ${variant.length ? 'fabric only' : 'whole labs, with the cluster services'} (${stopReason})\n`);
   console.log(
     table(
       ['labs up', 'with every leaf-spine session Established', 'bring-up of the last (s)', 'total PSS (MB)', 'PSS per lab (MB)', 'MemAvailable start → end (MB)', 'load (1 min)'],

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { HELP, parseArgs } from './cli.ts';
+import { help, parseArgs } from './cli.ts';
 import { silentRuleset } from './fabric.ts';
 import { selectedSandbox } from './layout.ts';
 import { findDevice, loadTopology } from './topology.ts';
@@ -20,7 +20,9 @@ test('the sandbox is --sandbox, else $LAB_SANDBOX, else default; names are check
   assert.throws(() => selectedSandbox('../etc', {}), /Invalid sandbox name "\.\.\/etc"/);
 });
 
-test('help lists every command', () => {
+test('help lists every command and the devices', () => {
+  const HELP = help(['spine1', 'leaf10']);
+  assert.match(HELP, /^Devices: spine1 leaf10 \(lab\/topology\.yaml\)\.$/m);
   for (const command of ['up', 'status', 'ssh', 'shell', 'host', 'exec', 'fail', 'restore', 'wait', 'down', 'list']) {
     assert.match(HELP, new RegExp(`^  ${command}\\b`, 'm'), command);
   }

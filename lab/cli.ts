@@ -16,17 +16,19 @@ const CLI_PATH = fileURLToPath(import.meta.url);
 /** `lab up --wait` and `lab wait` give the fabric this long to converge by default. */
 const DEFAULT_WAIT_SECONDS = 30;
 
-export const HELP = `Usage: lab [--sandbox NAME] COMMAND [ARGS]
+export function help(devices: string[]): string {
+  return `Usage: lab [--sandbox NAME] COMMAND [ARGS]
 
 The dual-TOR lab: spines, leaves (FRR) and Kubernetes nodes (BIRD) in network namespaces of a
 private sandbox. The sandbox is NAME (--sandbox), else $LAB_SANDBOX, else the sandbox this shell
 runs in, else "default".
 
 Commands:
-  up [DEVICE...] [--wait [--timeout S]]
+  up [DEVICE...] [--wait [--timeout S]] [--fabric-only]
                         create the sandbox if needed and bring devices up (all by default);
                         idempotent. --wait: also wait until every leaf-spine BGP session is
-                        Established (default timeout ${DEFAULT_WAIT_SECONDS} s)
+                        Established (default timeout ${DEFAULT_WAIT_SECONDS} s). --fabric-only:
+                        no services (cluster emulation); nodes keep the bootstrap BIRD config
   status [--json]       devices, links and BGP sessions at a glance
   ssh DEVICE            interactive shell in DEVICE (hostname and prompt as the original lab;
                         vtysh on switches, birdc on nodes)
@@ -42,16 +44,18 @@ Commands:
   restore [TARGET]      undo a failure (all failures by default)
   wait [--nodes] [--timeout S]
                         wait until every leaf-spine BGP session is Established; --nodes: and
-                        every leaf-node session too
+                        every leaf-node session too (the nodes peer with their TORs in the
+                        bootstrap BIRD config, or once the cluster has BGPPeers for them)
   down                  stop everything and remove the sandbox
   list                  running sandboxes
   --help                this help
 
-Devices: spine1 spine2 leaf10 leaf11 leaf20 leaf21 k8s-master k8s-worker-1 (lab/topology.yaml).
+Devices: ${devices.join(' ')} (lab/topology.yaml).
 Environment: LAB_SANDBOX (sandbox), LAB_STATE_DIR (host-side state, default
 $XDG_RUNTIME_DIR/dual-tor-lab or /run/user/$UID/dual-tor-lab), LAB_SHELL_INIT (a file every lab
 shell sources after its own setup).
 `;
+}
 
 class UsageError extends Error {
   override name = 'UsageError';
@@ -244,7 +248,7 @@ export async function main(argv: string[]): Promise<number> {
   const parsed = parseArgs(argv);
   const { command, args, rest } = parsed;
   if (command === undefined || command === 'help') {
-    process.stdout.write(HELP);
+    process.stdout.write(help(loadTopology().devices.map((d) => d.name)));
     return command === undefined ? 2 : 0;
   }
   if (!COMMANDS.includes(command)) throw new UsageError(`Unknown command "${command}"; commands: ${COMMANDS.filter((c) => c !== 'help').join(', ')} (see lab --help)`);
@@ -306,10 +310,11 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'up': {
       const wait = flag(args, '--wait');
+      const fabricOnly = flag(args, '--fabric-only');
       const timeout = seconds(option(args, '--timeout'), DEFAULT_WAIT_SECONDS);
       noMoreOptions(args, command);
       const started = Date.now();
-      await up({ sandbox, topology, devices: args, report: print });
+      await up({ sandbox, topology, devices: args, services: !fabricOnly, report: print });
       if (wait) {
         const result = await waitForFabric(topology, timeout * 1000);
         print(`fabric: ${result.established}/${result.expected} leaf-spine BGP sessions Established ${((Date.now() - started) / 1000).toFixed(2)} s after lab up`);

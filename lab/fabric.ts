@@ -363,6 +363,8 @@ export interface UpOptions {
   topology: Topology;
   /** Devices to bring up; all when empty. */
   devices: string[];
+  /** Start the declared services (lab/services.ts) after the fabric; default true. */
+  services?: boolean;
   report: Report;
 }
 
@@ -370,7 +372,7 @@ function failureOf(target: string): Failure | undefined {
   return readFailures().find((f) => f.target === target);
 }
 
-export async function up({ sandbox, topology, devices, report }: UpOptions): Promise<void> {
+export async function up({ sandbox, topology, devices, services: withServices = true, report }: UpOptions): Promise<void> {
   const targets = devices.length === 0 ? topology.devices : devices.map((name) => findDevice(topology, name));
   mkdirSync(join(LAB_RUN_DIR, 'devices'), { recursive: true });
   const started = Date.now();
@@ -403,8 +405,11 @@ export async function up({ sandbox, topology, devices, report }: UpOptions): Pro
       report(`${device.name.padEnd(13)} ${before.has(device.name) ? 'was up' : 'up    '}  ${links}/${device.ports.length} links  ${notes.join(', ')}  ${((Date.now() - t0) / 1000).toFixed(2)} s`);
     }),
   );
-  const services = await startServices(sandbox, topology, targets.map((d) => d.name), report);
-  report(`fabric ready in ${((Date.now() - started) / 1000).toFixed(2)} s${services.length ? `, ${services.length} services started` : ''}`);
+  report(`fabric ready in ${((Date.now() - started) / 1000).toFixed(2)} s`);
+  if (withServices) {
+    const services = await startServices(sandbox, topology, targets.map((d) => d.name), report);
+    if (services.length > 0) report(`${services.length} services started in ${((Date.now() - started) / 1000).toFixed(2)} s`);
+  }
 }
 
 /** Stops services and daemons gracefully; the caller then ends the sandbox. */

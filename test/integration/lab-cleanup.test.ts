@@ -34,6 +34,7 @@ function hostView(sandbox: string): HostView {
   };
 }
 
+/** The whole lab, services included: nothing of any of it may stay behind. */
 async function upAndRecord(sandbox: string): Promise<{ pidNs: string; pids: number[] }> {
   await labOk(sandbox, ['up']);
   const keeper = keeperOf(sandbox);
@@ -90,7 +91,7 @@ describe('lab cleanup', { timeout: 90_000 }, () => {
     process.kill(keeperOf(killed)!.pid, 'SIGKILL');
     await assertNothingLeft(killed, pidNs, pids, before);
     // The sandbox can be made again under the same name.
-    const again = await lab(killed, ['up', 'spine1']);
+    const again = await lab(killed, ['up', '--fabric-only', 'spine1']);
     assert.equal(again.code, 0, again.stderr);
     await labOk(killed, ['down']);
   });

@@ -1,5 +1,7 @@
 // The dual-TOR fabric in one sandbox: bring-up, BGP, pod-to-pod across racks, ECMP, each failure
 // mode keeping pods connected, restore. Polls with deadlines; never sleeps and checks.
+// The lab runs --fabric-only: the nodes keep the bootstrap BIRD configuration, which peers with
+// both TORs (with BFD), so these tests depend on the fabric alone, not on the cluster emulation.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { fabricEstablished, lab, labExec, labOk, poll, podReaches, status, teardown, uniqueSandbox } from './lab-support.ts';
@@ -38,7 +40,7 @@ describe('lab fabric', { timeout: 120_000 }, () => {
   const sandbox = uniqueSandbox('fabric');
 
   before(async () => {
-    await labOk(sandbox, ['up']);
+    await labOk(sandbox, ['up', '--fabric-only']);
   });
   after(async () => {
     await teardown(sandbox);
@@ -54,7 +56,7 @@ describe('lab fabric', { timeout: 120_000 }, () => {
   });
 
   test('lab up again is idempotent', async () => {
-    const out = await labOk(sandbox, ['up']);
+    const out = await labOk(sandbox, ['up', '--fabric-only']);
     assert.match(out, /leaf10 +was up .*FRR running/);
     assert.match(out, /k8s-master +was up .*BIRD running, 7 pods \(present\)/);
   });

@@ -11,7 +11,7 @@ describe('two lab sandboxes', { timeout: 90_000 }, () => {
 
   before(async () => {
     // Different parts of the fabric in each, so what each sees is telling.
-    await Promise.all([labOk(a, ['up', 'spine1', 'leaf10']), labOk(b, ['up', 'spine2', 'leaf21', 'k8s-worker-1'])]);
+    await Promise.all([labOk(a, ['up', '--fabric-only', 'spine1', 'leaf10']), labOk(b, ['up', '--fabric-only', 'spine2', 'leaf21', 'k8s-worker-1'])]);
   });
   after(async () => {
     await Promise.allSettled([teardown(a), teardown(b)]);
