@@ -275,8 +275,14 @@ export class Learner {
     this.#checkRuns.get(step.id)?.abort();
     this.#checkRuns.delete(step.id);
     if (states.some((s) => s === 'failed')) {
-      const failed = step.blocks.filter((b) => this.#blocks.get(b.id)?.state === 'failed').map((b) => b.id);
-      const results: CheckResult[] = failed.map((id) => ({ check: 'output', passed: false, message: `block ${id} failed` }));
+      // The step says why: each failed block's failing checks, named by block.
+      const results: CheckResult[] = step.blocks.flatMap((b) => {
+        const status = this.#blocks.get(b.id);
+        if (status?.state !== 'failed') return [];
+        const failing = status.results.filter((r) => !r.passed);
+        if (failing.length === 0) return [{ check: 'exit-code' as const, passed: false, message: `block ${b.id} failed` }];
+        return failing.map((r) => ({ ...r, message: `block ${b.id}: ${r.message}` }));
+      });
       this.#setStep(lesson.id, { step: step.id, state: 'failed', results, updatedAt: Date.now() }, true);
       return;
     }

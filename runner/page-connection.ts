@@ -27,6 +27,7 @@ export class PageConnection implements PageLink {
   readonly #course: Course;
   readonly #log: (line: string) => void;
   #closed = false;
+  #pending: Promise<void> = Promise.resolve();
 
   constructor(ws: WebSocket, learner: Learner, course: Course, log: (line: string) => void) {
     this.#ws = ws;
@@ -36,10 +37,14 @@ export class PageConnection implements PageLink {
     learner.addPage(this);
     ws.on('message', (data, isBinary) => {
       const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
-      this.#onFrame(buffer, isBinary).catch((error: unknown) => {
-        this.#log(`page of learner ${learner.id}: internal error: ${(error as Error).stack ?? String(error)}`);
-        this.#error('internal', `the runner failed to handle that frame: ${(error as Error).message}`);
-      });
+      // Frames are handled one after the other, in order: a `resize` or keystrokes sent right after
+      // `open` wait until the terminal is open.
+      this.#pending = this.#pending
+        .then(() => this.#onFrame(buffer, isBinary))
+        .catch((error: unknown) => {
+          this.#log(`page of learner ${learner.id}: internal error: ${(error as Error).stack ?? String(error)}`);
+          this.#error('internal', `the runner failed to handle that frame: ${(error as Error).message}`);
+        });
     });
     ws.on('close', () => this.close());
     ws.on('error', (error) => {

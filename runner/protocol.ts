@@ -188,7 +188,7 @@ export const errorCodeSchema = z.enum([
   'unknown-lesson',
   'unknown-terminal',
   'unknown-block',
-  'terminal-busy', // a block was refused because its terminal is not at a prompt
+  'terminal-busy', // a block was refused: its terminal is busy and its queue of waiting blocks is full
   'spawn-failed', // the target could not start a shell
   'internal',
 ]);

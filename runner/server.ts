@@ -108,7 +108,8 @@ export async function startRunner(options: RunnerOptions): Promise<RunningRunner
   const learners = new Map<string, Learner>();
   const reapTimers = new Map<string, NodeJS.Timeout>();
   const connections = new Set<PageConnection>();
-  const allowedOrigins = new Set<string>(options.allowOrigins ?? []);
+  const extraOrigins = options.allowOrigins ?? [];
+  const allowedOrigins = new Set<string>();
   let closing: Promise<void> | null = null;
 
   const learnerFor = (id: string): Learner => {
@@ -142,9 +143,23 @@ export async function startRunner(options: RunnerOptions): Promise<RunningRunner
   };
 
   const originAllowed = (origin: string | undefined): boolean => origin !== undefined && allowedOrigins.has(origin);
+  /**
+   * Only the hosts the runner is reached by (those of the allowed origins) are served: a page of
+   * another site whose name was rebound to 127.0.0.1 (DNS rebinding) gets nothing, not even the token.
+   */
+  const hostAllowed = (host: string | undefined): boolean => {
+    if (host === undefined) return false;
+    for (const origin of allowedOrigins) if (new URL(origin).host === host.toLowerCase()) return true;
+    return false;
+  };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://runner.invalid');
+    if (!hostAllowed(req.headers.host)) {
+      res.writeHead(421, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end(`Host ${JSON.stringify(req.headers.host ?? '')} is not served here; open ${[...allowedOrigins][0]}/ instead\n`);
+      return;
+    }
     let learner = learnerFrom(req);
     if (!learner) {
       learner = randomBytes(16).toString('hex');
@@ -186,7 +201,7 @@ export async function startRunner(options: RunnerOptions): Promise<RunningRunner
     }
     const learner = learnerFrom(req);
     const origin = req.headers.origin;
-    if (closing || !sameSecret(url.searchParams.get('token'), token) || !originAllowed(origin) || !learner) {
+    if (closing || !hostAllowed(req.headers.host) || !sameSecret(url.searchParams.get('token'), token) || !originAllowed(origin) || !learner) {
       log(`WebSocket refused: origin ${origin ?? 'absent'}, ${learner ? 'with' : 'without'} learner cookie`);
       refuseUpgrade(socket, 403);
       return;
@@ -211,9 +226,10 @@ export async function startRunner(options: RunnerOptions): Promise<RunningRunner
   });
   const port = (server.address() as AddressInfo).port;
   const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
+  allowedOrigins.add(`http://${hostForUrl}:${port}`);
   allowedOrigins.add(`http://127.0.0.1:${port}`);
   allowedOrigins.add(`http://localhost:${port}`);
-  allowedOrigins.add(`http://${hostForUrl}:${port}`);
+  for (const origin of extraOrigins) allowedOrigins.add(origin);
 
   const close = (): Promise<void> => {
     closing ??= (async () => {

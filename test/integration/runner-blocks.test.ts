@@ -44,7 +44,9 @@ describe('runner blocks', () => {
     assert.equal(status.state, 'failed');
     assert.equal(status.exitCode, 1);
     assert.deepEqual(status.results, [{ check: 'exit-code', passed: false, message: 'exited with 1, expected 0' }]);
-    assert.equal((await page.stepDone(`${LESSON}/wrong-exit`, from)).state, 'failed');
+    const step = await page.stepDone(`${LESSON}/wrong-exit`, from);
+    assert.equal(step.state, 'failed');
+    assert.deepEqual(step.results, [{ check: 'exit-code', passed: false, message: `block ${LESSON}/wrong-exit/1: exited with 1, expected 0` }]);
   });
 
   it('runs a multi-line heredoc exactly as typed', async () => {

@@ -127,6 +127,14 @@ describe('runner over HTTP', () => {
     assert.equal((await get(new URL(SESSION_PATH, started.url).href, { 'sec-fetch-site': 'same-site' })).status, 403);
   });
 
+  it('serves only the hosts it is reached by (no DNS rebinding)', async () => {
+    const port = new URL(started.url).port;
+    const rebound = await get(new URL(SESSION_PATH, started.url).href, { host: `evil.example:${port}`, 'sec-fetch-site': 'same-origin' });
+    assert.equal(rebound.status, 421);
+    assert.doesNotMatch(rebound.body, /token/);
+    assert.equal((await get(started.url, { host: `localhost:${port}` })).status, 200);
+  });
+
   it('reports progress for the cookie\'s learner', async () => {
     const res = await get(new URL(PROGRESS_PATH, started.url).href);
     assert.equal(res.status, 200);
