@@ -23,6 +23,7 @@ import {
   type ServerMessage,
 } from '../../runner/protocol.ts';
 import { startRunner, type RunningRunner } from '../../runner/server.ts';
+import type { Target } from '../../runner/target.ts';
 import { LocalShellTarget } from '../../runner/targets/local-shell.ts';
 
 /** How long a wait for a frame may take before the test fails with what it saw (not a sleep). */
@@ -102,7 +103,11 @@ export type Fixture = {
   dispose(): Promise<void>;
 };
 
-export async function startFixture(manifest: CourseManifest = fixtureManifest(), idleMs?: number): Promise<Fixture> {
+export async function startFixture(
+  manifest: CourseManifest = fixtureManifest(),
+  idleMs?: number,
+  makeTarget: (stateDir: string) => Target = (stateDir) => new LocalShellTarget({ stateDir }),
+): Promise<Fixture> {
   const dir = await mkdtemp(path.join(tmpdir(), 'runner-test-'));
   const siteDir = path.join(dir, 'site');
   const stateDir = path.join(dir, 'state');
@@ -131,7 +136,7 @@ export async function startFixture(manifest: CourseManifest = fixtureManifest(),
       siteDir,
       course: indexed.course,
       store,
-      target: new LocalShellTarget({ stateDir }),
+      target: makeTarget(stateDir),
       idleMs,
       log: () => {},
     });
@@ -161,6 +166,7 @@ export async function startFixture(manifest: CourseManifest = fixtureManifest(),
 
 /** Gets a learner cookie (and the session token) as a page's first requests would. */
 export async function newLearner(runner: RunningRunner): Promise<{ cookie: string; token: string; learner: string }> {
+  // (The learner id is the cookie value: 32 hex digits.)
   const res = await fetch(new URL(SESSION_PATH, runner.url), { headers: { 'Sec-Fetch-Site': 'same-origin' } });
   const setCookie = res.headers.get('set-cookie') ?? '';
   const match = new RegExp(`${LEARNER_COOKIE}=([0-9a-f]+)`).exec(setCookie);
@@ -243,9 +249,9 @@ export class TestPage {
   }
 
   /** A connected page that said hello and got its welcome. */
-  static async open(runner: RunningRunner, auth: { cookie: string; token: string }, options: PageOptions = {}): Promise<TestPage> {
+  static async open(runner: RunningRunner, auth: { cookie: string; token: string }, options: PageOptions & { lesson?: string } = {}): Promise<TestPage> {
     const page = await TestPage.connect(runner, { ...auth, ...options });
-    page.send({ type: 'hello', protocol: PROTOCOL_VERSION, lesson: LESSON });
+    page.send({ type: 'hello', protocol: PROTOCOL_VERSION, lesson: options.lesson ?? LESSON });
     await page.waitFor((m) => m.type === 'welcome', 'welcome');
     return page;
   }

@@ -1,0 +1,102 @@
+// The runner with the lab target: terminals are shells on lab devices of the learner's own sandbox,
+// blocks and state checks run there, and the sandbox is taken down with the runner.
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { pollStateCheck } from '../../runner/checks.ts';
+import type { CourseManifest } from '../../runner/protocol.ts';
+import { LAB_CLI, LabTarget } from '../../runner/targets/lab.ts';
+import { newLearner, startFixture, TestPage, type Fixture } from './runner-harness.ts';
+
+/** Unique per test process, so that parallel runs never share sandboxes. */
+const PREFIX = `rt${process.pid}`.slice(0, 16);
+/** In the device's own home, which only that device of that sandbox sees. */
+const FLAG = '~/runner-flag';
+
+const check = {
+  command: `test -f ${FLAG}`,
+  terminal: 'k8s-master',
+  timeoutMs: 3000,
+  intervalMs: 100,
+  description: `${FLAG} exists on k8s-master`,
+  source: { file: 'lessons/lab.mdx', line: 30 },
+};
+
+const manifest: CourseManifest = {
+  version: 1,
+  lessons: [
+    {
+      id: 'lab',
+      title: 'Lab',
+      order: 1,
+      terminals: [
+        { name: 'k8s-master', title: 'k8s-master' },
+        { name: 'leaf10', title: 'leaf10' },
+      ],
+      steps: [
+        {
+          id: 'lab/hosts',
+          title: 'Hosts',
+          checks: [],
+          blocks: [
+            { id: 'lab/hosts/1', terminal: 'k8s-master', code: 'hostname\n', interrupt: false, expect: 'k8s-master', exitCode: 0, source: { file: 'lessons/lab.mdx', line: 10 } },
+            { id: 'lab/hosts/2', terminal: 'leaf10', code: "vtysh -c 'show running-config' | grep -c '^router bgp'\n", interrupt: false, expect: '1', exitCode: 0, source: { file: 'lessons/lab.mdx', line: 14 } },
+          ],
+        },
+        {
+          id: 'lab/flag',
+          title: 'Flag',
+          checks: [check],
+          blocks: [{ id: 'lab/flag/1', terminal: 'k8s-master', code: `touch ${FLAG}\n`, interrupt: false, exitCode: 0, source: { file: 'lessons/lab.mdx', line: 20 } }],
+        },
+      ],
+    },
+  ],
+};
+
+function sandboxes(): string[] {
+  return execFileSync(LAB_CLI, ['list'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+}
+
+describe('runner with the lab target', () => {
+  let fixture: Fixture | undefined;
+  let page: TestPage | undefined;
+  let sandbox = '';
+  before(async () => {
+    fixture = await startFixture(manifest, undefined, () => new LabTarget({ prefix: PREFIX }));
+  });
+  after(async () => {
+    await page?.close();
+    await fixture?.dispose();
+    // Belt and braces: a sandbox left by a failure above is taken down here.
+    if (sandbox && sandboxes().includes(sandbox)) execFileSync(LAB_CLI, ['--sandbox', sandbox, 'down'], { stdio: 'ignore' });
+  });
+
+  it('runs blocks on lab devices, polls state checks there, and takes the sandbox down at the end', async () => {
+    const auth = await newLearner(fixture!.runner);
+    const target = new LabTarget({ prefix: PREFIX });
+    sandbox = target.sandbox(auth.learner);
+    page = await TestPage.open(fixture!.runner, auth, { lesson: 'lab' });
+    const from = page.messages.length;
+    page.send({ type: 'run', block: 'lab/hosts/1' });
+    page.send({ type: 'run', block: 'lab/hosts/2' });
+    const hosts = await page.stepDone('lab/hosts', from);
+    const blocks = page.messages.filter((m) => m.type === 'block' && (m.status.state === 'passed' || m.status.state === 'failed'));
+    assert.equal(hosts.state, 'passed', JSON.stringify(blocks));
+    assert.ok(sandboxes().includes(sandbox), `sandbox ${sandbox} is up`);
+
+    const before = await pollStateCheck(target, auth.learner, { ...check, timeoutMs: 500 }, 0, new AbortController().signal);
+    assert.equal(before.passed, false, 'the check fails before its block ran');
+    const next = page.messages.length;
+    page.send({ type: 'run', block: 'lab/flag/1' });
+    const flag = await page.stepDone('lab/flag', next);
+    assert.equal(flag.state, 'passed', JSON.stringify(flag));
+
+    await page.close();
+    page = undefined;
+    await fixture!.dispose();
+    fixture = undefined;
+    assert.ok(!sandboxes().includes(sandbox), `sandbox ${sandbox} is gone after the runner stopped`);
+  });
+});
