@@ -37,10 +37,7 @@ async function fileAt(file: string): Promise<string | null> {
   try {
     const info = await stat(file);
     if (info.isFile()) return file;
-    if (info.isDirectory()) {
-      const index = path.join(file, 'index.html');
-      return (await stat(index).catch(() => null))?.isFile() ? index : null;
-    }
+    if (info.isDirectory()) return await fileAt(path.join(file, 'index.html'));
   } catch (error) {
     // Missing or unreadable: either way this request is a 404.
     const code = (error as NodeJS.ErrnoException).code;
