@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { after, describe, it } from 'node:test';
+import { PROGRESS_DB_FILE, ProgressStore, SCHEMA_VERSION } from './progress-store.ts';
+
+describe('ProgressStore', () => {
+  const root = mkdtempSync(path.join(tmpdir(), 'progress-store-'));
+  after(() => rmSync(root, { recursive: true, force: true }));
+  let n = 0;
+  const freshDir = () => path.join(root, `s${++n}`);
+
+  it('keeps step and block states per learner across reopening', () => {
+    const dir = freshDir();
+    const store = ProgressStore.open(dir);
+    store.putStep('alice', { step: 'l1/s1', state: 'passed', results: [] }, 1000);
+    store.putBlock('alice', { block: 'l1/s1/1', state: 'failed', exitCode: 2, durationMs: 12.5, results: [{ check: 'exit-code', passed: false, message: 'exited with 2, expected 0' }] }, 1000);
+    store.putStep('bob', { step: 'l1/s1', state: 'failed', results: [{ check: 0, passed: false, message: 'no route' }] }, 2000);
+    store.close();
+    store.close(); // idempotent
+
+    const again = ProgressStore.open(dir);
+    assert.deepEqual(again.steps('alice'), [{ step: 'l1/s1', state: 'passed', results: [], updatedAt: 1000 }]);
+    assert.deepEqual(again.blocks('alice'), [
+      { block: 'l1/s1/1', state: 'failed', exitCode: 2, durationMs: 12.5, results: [{ check: 'exit-code', passed: false, message: 'exited with 2, expected 0' }] },
+    ]);
+    assert.equal(again.steps('bob')[0]!.state, 'failed');
+    assert.deepEqual(again.steps('carol'), []);
+    again.close();
+  });
+
+  it('forgets one lesson of one learner on reset, and only that', () => {
+    const store = ProgressStore.open(freshDir());
+    store.putStep('alice', { step: 'l1/s1', state: 'passed', results: [] });
+    store.putStep('alice', { step: 'l10/s1', state: 'passed', results: [] });
+    store.putStep('bob', { step: 'l1/s1', state: 'passed', results: [] });
+    store.resetLesson('alice', 'l1');
+    assert.deepEqual(store.steps('alice').map((s) => s.step), ['l10/s1'], 'l10 is not inside l1');
+    assert.equal(store.steps('bob').length, 1);
+    store.close();
+  });
+
+  it('refuses a file that is not a database, naming it and leaving it as it is', () => {
+    const dir = freshDir();
+    ProgressStore.open(dir).close();
+    const file = path.join(dir, PROGRESS_DB_FILE);
+    rmSync(file);
+    const junk = 'not sqlite at all, just some text that goes on for a while. '.repeat(200);
+    writeFileSync(file, junk);
+    assert.throws(() => ProgressStore.open(dir), {
+      name: 'ProgressStoreError',
+      message: `The progress database ${file} is unusable: file is not a database. It is left as it is; move it away to start with empty progress, or restore it from a backup.`,
+    });
+    assert.equal(readFileSync(file, 'utf8'), junk);
+  });
+
+  it('refuses a database made by a newer runner', () => {
+    const dir = freshDir();
+    ProgressStore.open(dir).close();
+    const db = new DatabaseSync(path.join(dir, PROGRESS_DB_FILE));
+    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+    assert.throws(() => ProgressStore.open(dir), /its schema version 2 is newer than this runner's 1; use a newer runner/);
+  });
+
+  it('refuses a state directory it cannot create', () => {
+    const file = path.join(root, 'a-file');
+    writeFileSync(file, '');
+    assert.throws(() => ProgressStore.open(path.join(file, 'state')), /^ProgressStoreError: Cannot create the state directory .*a-file\/state: /);
+  });
+});
