@@ -35,6 +35,22 @@ export const FLOW_ACK_CHUNK_BYTES = 8 * 1024;
 export const OUTPUT_BATCH_MS = 5;
 
 // ---------------------------------------------------------------------------------------------
+// Shell-integration marks: what the shells the runner starts print around prompts and commands
+// (runner/shell-integration.bash), parsed by runner/shell-marks.ts and stripped before output
+// reaches the page, which never sees them. Kept here with every other code on the wire.
+// ---------------------------------------------------------------------------------------------
+
+/** OSC 133 (FinalTerm): prompt start A, prompt end B, output start C, command done D;EXIT. */
+export const OSC_FINAL_TERM = '133';
+/** OSC 633 (VS Code): E;ESCAPED-COMMAND-LINE. */
+export const OSC_COMMAND_LINE = '633';
+export const MARK_PROMPT_START = 'A';
+export const MARK_PROMPT_END = 'B';
+export const MARK_OUTPUT_START = 'C';
+export const MARK_COMMAND_DONE = 'D';
+export const MARK_COMMAND_LINE = 'E';
+
+// ---------------------------------------------------------------------------------------------
 // Names
 // ---------------------------------------------------------------------------------------------
 

@@ -7,16 +7,16 @@
 // sequence that may still become a mark is held back until the next chunk completes or rules it out.
 
 import { randomBytes } from 'node:crypto';
+import {
+  MARK_COMMAND_DONE,
+  MARK_COMMAND_LINE,
+  MARK_OUTPUT_START,
+  MARK_PROMPT_END,
+  MARK_PROMPT_START,
+  OSC_COMMAND_LINE,
+  OSC_FINAL_TERM,
+} from './protocol.ts';
 
-export const OSC_FINAL_TERM = '133';
-export const OSC_COMMAND_LINE = '633';
-
-/** The mark letters, as VS Code and FinalTerm spell them. */
-export const MARK_PROMPT_START = 'A';
-export const MARK_PROMPT_END = 'B';
-export const MARK_OUTPUT_START = 'C';
-export const MARK_COMMAND_DONE = 'D';
-export const MARK_COMMAND_LINE = 'E';
 
 /**
  * The longest sequence still treated as a possible mark. The longest real one is an E mark for a
