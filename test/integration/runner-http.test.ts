@@ -187,7 +187,7 @@ function processAlive(pid: number): boolean {
   }
 }
 
-describe('runner startup errors', () => {
+describe('runner startup options and errors', () => {
   let dir: string;
   before(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'runner-start-'));
@@ -231,6 +231,30 @@ describe('runner startup errors', () => {
     const result = await failingRun(['--site', site, '--state', state, '--port', '0']);
     assert.equal(result.code, 1);
     assert.match(result.stderr, new RegExp(`The progress database ${state.replace(/[/.]/g, '\\$&')}/progress\\.db is unusable: file is not a database`));
+  });
+
+  it('admits an extra origin given with --allow-origin, and serves its host', async () => {
+    const site = path.join(dir, 'site');
+    await mkdir(site, { recursive: true });
+    await writeFile(path.join(site, 'course-manifest.json'), JSON.stringify(fixtureManifest()));
+    const proxied = await startMain(['--site', site, '--state', path.join(dir, 'proxy-state'), '--port', '0', '--allow-origin', 'https://course.example:8443/some/path']);
+    try {
+      const port = new URL(proxied.url).port;
+      const viaProxy = await get(new URL(SESSION_PATH, proxied.url).href, { host: 'course.example:8443', origin: 'https://course.example:8443' });
+      assert.equal(viaProxy.status, 200);
+      const cookie = String(viaProxy.headers['set-cookie']).split(';')[0]!;
+      const { token } = sessionResponseSchema.parse(JSON.parse(viaProxy.body));
+      const page = await TestPage.connect({ url: proxied.url } as RunningRunner, { cookie, token, origin: 'https://course.example:8443' });
+      await page.close();
+      await assert.rejects(
+        TestPage.connect({ url: proxied.url } as RunningRunner, { cookie, token, origin: 'https://course.example:9999' }),
+        /HTTP 403/,
+      );
+      assert.equal((await get(proxied.url, { host: `elsewhere.example:${port}` })).status, 421);
+    } finally {
+      proxied.child.kill('SIGTERM');
+      await once(proxied.child, 'exit');
+    }
   });
 
   it('explains a bad option', async () => {
