@@ -197,7 +197,7 @@ export class ApiServer {
     const parts = url.pathname.slice(API_PREFIX.length + 1).split('/').map(decodeURIComponent);
     const method = req.method ?? 'GET';
 
-    if (parts[0] === 'watch' && parts.length === 1 && method === 'GET') return this.watch(req, res, url);
+    if (parts[0] === 'watch' && parts.length === 1 && method === 'GET') return this.watch(res, url);
     if (parts[0] === 'heartbeat' && parts.length === 2 && method === 'POST') {
       const node = parts[1]!;
       const from = req.socket.remoteAddress ?? '';
@@ -400,7 +400,7 @@ export class ApiServer {
 
   // --- Watch ------------------------------------------------------------------------------------
 
-  private async watch(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  private async watch(res: ServerResponse, url: URL): Promise<void> {
     const since = Number(url.searchParams.get('since') ?? '0');
     const wait = Math.min(Number(url.searchParams.get('timeoutMs') ?? '0'), MAX_WATCH_WAIT_MS);
     if (!Number.isInteger(since) || since < 0 || !Number.isFinite(wait) || wait < 0) {
@@ -408,7 +408,9 @@ export class ApiServer {
     }
     const abort = new AbortController();
     this.watchAborts.add(abort);
-    req.socket.once('close', () => abort.abort());
+    // The client gave up (or the connection closed): stop waiting. Per response, not per socket,
+    // since a kept-alive socket carries many watches.
+    res.once('close', () => abort.abort());
     try {
       const events = await this.store.waitForEvents(since, wait, abort.signal);
       if (res.destroyed) return;

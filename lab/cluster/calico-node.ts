@@ -14,8 +14,13 @@ import type { BGPConfiguration, BGPPeer, BlockAffinity, IPPool, KindKey, KubeNod
 
 /** A watch is held this long; on timeout the agent re-checks interfaces and the file on disk. */
 export const WATCH_WAIT_MS = 5_000;
-/** After the API server could not be reached, the agent tries again this much later. */
+/**
+ * After the API server could not be reached, the agent tries again after RETRY_MS, doubling up to
+ * MAX_RETRY_MS while it stays unreachable, as Kubernetes clients back off (client-go's reflector
+ * starts at 0.8 s and caps at 30 s; the lab caps lower so a lesson does not wait long).
+ */
 export const RETRY_MS = 1_000;
+export const MAX_RETRY_MS = 8_000;
 /** The kinds whose changes change a node's BIRD configuration (pods do not). */
 const RELEVANT: ReadonlySet<KindKey> = new Set(['nodes', 'bgppeers', 'bgpconfigurations', 'ippools', 'blockaffinities']);
 
@@ -156,14 +161,21 @@ export class CalicoNodeAgent {
   private async loop(): Promise<void> {
     const { client } = this.options;
     let state: { revision: number; resources: ClusterResources } | undefined;
+    let retry = RETRY_MS;
+    const backOff = async () => {
+      await this.wait(retry);
+      retry = Math.min(retry * 2, MAX_RETRY_MS);
+    };
     while (!this.abort.signal.aborted) {
       if (!state) {
         state = await this.list();
         if (!state) {
-          await this.wait(RETRY_MS);
+          await backOff();
           continue;
         }
+        if (this.lastProblem) this.log('the API server answers again');
         this.lastProblem = '';
+        retry = RETRY_MS;
       }
       try {
         await this.apply(state.resources);
@@ -176,7 +188,7 @@ export class CalicoNodeAgent {
         // Gone (too old) or unreachable: list again (after a pause when the server is away).
         if (events.status.reason !== 'Gone') {
           this.problem(`watch failed: ${events.status.message}`);
-          await this.wait(RETRY_MS);
+          await backOff();
         }
         state = undefined;
         continue;

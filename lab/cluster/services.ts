@@ -1,13 +1,14 @@
 // The cluster's long-running services, declared for the lab's service runner (lab/services.ts):
 //   api-server   on the node whose loopback is the API server's address (k8s-master), first;
 //   calico-node  on every node: the BIRD-rendering agent and the kubelet heartbeats.
+//   nginx        on each node with an nginx test pod: a web server inside that pod's namespace.
 // Each runs inside the sandbox in its device's network namespace, with the Node.js running the lab.
 
 import { join } from 'node:path';
 import { DEFAULT_API_URL } from './api.ts';
 import { REPO_ROOT, nodeCommand } from '../layout.ts';
 import type { ServiceDefinition } from '../services.ts';
-import { nodes, type Topology } from '../topology.ts';
+import { nodes, type Pod, type Topology } from '../topology.ts';
 
 const script = (name: string) => join(REPO_ROOT, 'lab', 'cluster', name);
 const apiHost = new URL(DEFAULT_API_URL).hostname;
@@ -21,6 +22,14 @@ export function apiServerNode(topology: Topology): string {
 
 /** How long the API server may take to answer /healthz after it starts (it loads in well under 1 s). */
 const API_READY_TIMEOUT_MS = 10_000;
+
+/**
+ * The nginx test pod of a node. The service runner starts services per device (node), so one web
+ * server per node: the topology has one nginx pod per rack.
+ */
+function nginxPod(topology: Topology, node: string): Pod | undefined {
+  return topology.pods.find((p) => p.node === node && /^nginx(-|$)/.test(p.name));
+}
 
 export const services: ServiceDefinition[] = [
   {
@@ -37,5 +46,11 @@ export const services: ServiceDefinition[] = [
     command: () => nodeCommand(script('calico-node-main.ts')),
     env: () => ({ KUBE_API: DEFAULT_API_URL }),
     order: 20,
+  },
+  {
+    name: 'nginx',
+    devices: (topology) => nodes(topology).filter((n) => nginxPod(topology, n.name)).map((n) => n.name),
+    command: (device, topology) => ['ip', 'netns', 'exec', nginxPod(topology, device)!.netns, ...nodeCommand(script('nginx.ts'))],
+    order: 30,
   },
 ];
