@@ -114,18 +114,26 @@ export function median(values: number[]): number {
 
 export const seconds = (ms: number) => (ms / 1000).toFixed(2);
 
-/** Tears sandboxes down, in parallel, whatever happened before; reports failures. */
+/** Sandboxes torn down at once: enough to be quick, few enough not to swamp a small machine. */
+const TEARDOWN_BATCH = 4;
+
+/** Tears sandboxes down, a few at a time, whatever happened before; reports failures. */
 export async function teardownAll(names: string[]): Promise<void> {
-  const results = await Promise.all(names.map((name) => lab(name, ['down'], 60_000)));
-  results.forEach((r, i) => {
-    if (r.code !== 0) process.stderr.write(`lab down ${names[i]} failed: ${r.stderr}\n`);
-  });
+  const pending = [...names];
+  while (pending.length > 0) {
+    const batch = pending.splice(0, TEARDOWN_BATCH);
+    const results = await Promise.all(batch.map((name) => lab(name, ['down'], 120_000)));
+    results.forEach((r, i) => {
+      if (r.code !== 0) process.stderr.write(`lab down ${batch[i]} failed (exit ${r.code}): ${r.stderr}${r.stdout}\n`);
+    });
+  }
 }
 
 /** Tears the given sandboxes down on Ctrl-C too. */
 export function teardownOnSignal(names: () => string[]): void {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
+      // The benchmark's own `finally` may be removing them already; a second pass finds them gone.
       process.stderr.write(`\n${signal}: removing ${names().length} sandboxes\n`);
       void teardownAll(names()).then(() => process.exit(130));
     });

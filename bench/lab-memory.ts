@@ -3,7 +3,7 @@
 // LAB_BENCH_MAX) are up, or the machine's available memory falls under a reserve. Reports the
 // count, the bring-up time of the last lab and the total memory. Every lab is removed at the end.
 // Usage: npm run bench:lab-memory [-- MAX]   (LAB_BENCH_FABRIC_ONLY=1: count fabric-only labs)
-import { comm, labOk, machine, memAvailableKb, pssKb, sandboxPids, seconds, table, teardownAll, teardownOnSignal } from './lab-common.ts';
+import { comm, lab, labOk, machine, memAvailableKb, pssKb, sandboxPids, seconds, table, teardownAll, teardownOnSignal } from './lab-common.ts';
 
 const BUDGET_MB = 250;
 const MAX_LABS = Number(process.argv[2] ?? process.env.LAB_BENCH_MAX ?? 40);
@@ -68,8 +68,11 @@ try {
     if (created.length % 10 === 0) process.stderr.write(`${created.length} labs up\n`);
   }
   // Every lab still established once all run (a lab that fell apart under load does not count).
-  const checks = await Promise.all(created.map((name) => labOk(name, ['wait', '--timeout', '60']).then(() => true, () => false)));
-  const healthy = checks.filter(Boolean).length;
+  // One at a time: forty concurrent pollers would measure the pollers.
+  let healthy = 0;
+  for (const name of created) {
+    if ((await lab(name, ['wait', '--timeout', '60'])).code === 0) healthy += 1;
+  }
   const totalKb = created.reduce((sum, name) => sum + labPssKb(name).total, 0);
   const load = (await import('node:os')).loadavg()[0]!;
   console.log(`How many labs fit: ${variant.length ? 'fabric only' : 'whole labs, with the cluster services'} (${stopReason})\n`);

@@ -15,6 +15,8 @@ import { loadTopology, TopologyError, type Topology } from './topology.ts';
 const CLI_PATH = fileURLToPath(import.meta.url);
 /** `lab up --wait` and `lab wait` give the fabric this long to converge by default. */
 const DEFAULT_WAIT_SECONDS = 30;
+/** `lab down` gives services and daemons this long to stop before the sandbox is ended anyway. */
+const GRACEFUL_DOWN_MS = 15_000;
 
 export function help(devices: string[]): string {
   return `Usage: lab [--sandbox NAME] COMMAND [ARGS]
@@ -281,8 +283,11 @@ export async function main(argv: string[]): Promise<number> {
           print(`Sandbox ${sandbox} is not running`);
           return 0;
         }
-        // Stop services and daemons gracefully inside, then end the sandbox.
-        await reexecInside(sandbox, ['down']);
+        // Stop services and daemons gracefully inside (bounded: a stuck or overloaded sandbox
+        // must still go), then end the sandbox.
+        const graceful = reexecInside(sandbox, ['down']);
+        const bounded = await Promise.race([graceful, new Promise<'late'>((resolve) => setTimeout(resolve, GRACEFUL_DOWN_MS, 'late').unref())]);
+        if (bounded === 'late') print(`graceful stop took over ${GRACEFUL_DOWN_MS / 1000} s; ending the sandbox`);
         await stopSandbox(sandbox);
         print(`Sandbox ${sandbox} removed`);
         return 0;

@@ -412,14 +412,24 @@ export async function up({ sandbox, topology, devices, services: withServices = 
   }
 }
 
-/** Stops services and daemons gracefully; the caller then ends the sandbox. */
+/**
+ * Stops services and daemons gracefully; the caller then ends the sandbox, which kills whatever is
+ * left, so a daemon slow to exit is reported, not an error.
+ */
 export async function down(sandbox: string, topology: Topology, report: Report): Promise<void> {
-  const services = await stopServices(sandbox, topology);
-  if (services.length > 0) report(`stopped ${services.length} services`);
-  await Promise.all(
-    topology.devices.map((device) => (device.kind === 'node' ? stopBird(device) : stopFrr(device))),
-  );
-  report('stopped FRR and BIRD');
+  try {
+    const services = await stopServices(sandbox, topology);
+    if (services.length > 0) report(`stopped ${services.length} services`);
+  } catch (error) {
+    report(`services: ${(error as Error).message} (ending the sandbox kills them)`);
+  }
+  const pids = topology.devices.flatMap(daemonPids);
+  signal(pids, 'SIGCONT');
+  signal(pids, 'SIGTERM');
+  const deadline = Date.now() + DAEMON_STOP_TIMEOUT_MS;
+  while (pids.some(processAlive) && Date.now() < deadline) await sleep(POLL_MS);
+  const left = pids.filter(processAlive);
+  report(left.length === 0 ? 'stopped FRR and BIRD' : `stopped FRR and BIRD; ${left.length} daemons still exiting (ending the sandbox kills them)`);
 }
 
 // ---------------------------------------------------------------------------------------------
