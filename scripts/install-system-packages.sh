@@ -1,8 +1,9 @@
 #!/bin/sh
 # Installs the Debian packages the lab and the browser tests need, where they are missing.
-# bird is BIRD 1.6.8 (not bird2, which conflicts with it); frr gives zebra/bgpd/bfdd/staticd/vtysh.
+# bird is BIRD 1.6.8 (not bird2, which conflicts with it); frr gives zebra/bgpd/bfdd/staticd/vtysh;
+# nftables makes a lab device fail silently (`lab fail DEVICE --mode silent`).
 set -eu
-packages="bird frr iproute2 iputils-ping chromium procps util-linux"
+packages="bird frr iproute2 iputils-ping nftables chromium procps util-linux"
 missing=""
 for package in $packages; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $package"
