@@ -7,7 +7,7 @@ import type { Status } from './api.ts';
 import { birdCommand, parseProtocols } from './bird-socket.ts';
 import type { CliIO } from './cli-io.ts';
 import type { Result } from './client.ts';
-import { CALICOCTL_TABLE, boxTable, table, toJson, toYaml } from './format.ts';
+import { CALICOCTL_TABLE, boxTable, goYamlError, table, toJson, toYaml } from './format.ts';
 import {
   BGPConfiguration, BGPPeer, CALICO_API_VERSION, CalicoNode, DEFAULT_AS_NUMBER, IPPool, calicoBGPAnnotations, calicoNodeView, decode,
   type CalicoNodeSpec, type KindKey, type KubeNode, type StoredObject,
@@ -262,8 +262,7 @@ export class Calicoctl {
     const resources: Array<{ kind: CalicoKind; object: StoredObject }> = [];
     for (const doc of parseAllDocuments(text, { version: '1.1' })) {
       if ('errors' in doc && doc.errors.length > 0) {
-        const error = doc.errors[0]!;
-        throw new Failure(`Failed to execute command: error converting YAML to JSON: yaml: line ${error.linePos?.[0]?.line ?? 0}: ${error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`);
+        throw new Failure(`Failed to execute command: error converting YAML to JSON: ${goYamlError(doc.errors[0]!, text)}`);
       }
       const value = doc.toJS() as unknown;
       if (value === null || value === undefined) continue;

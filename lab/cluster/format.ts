@@ -98,3 +98,40 @@ export function boxTable(headers: readonly string[], rows: readonly (readonly st
   const body = rows.map((r) => `|${widths.map((w, c) => ` ${(r[c] ?? '').padEnd(w)} `).join('|')}|\n`).join('');
   return border + header + border + body + border;
 }
+
+/** What the yaml library calls an error, reduced to what goYamlError needs. */
+export interface YamlError {
+  code: string;
+  pos: [number, number];
+  linePos?: [{ line: number; col: number }, ...{ line: number; col: number }[]];
+  message: string;
+}
+
+/**
+ * The message Go's YAML parser (which kubectl and calicoctl use) gives for the common mistakes,
+ * `yaml: line N: ...`, from the yaml library's error on `text`.
+ */
+export function goYamlError(error: YamlError, text: string): string {
+  const lineAt = (offset: number) => text.slice(0, offset).split('\n').length;
+  let line = error.linePos?.[0]?.line ?? lineAt(error.pos[0]);
+  let message: string;
+  switch (error.code) {
+    case 'BLOCK_AS_IMPLICIT_KEY':
+    case 'BAD_INDENT': {
+      // Go reports the line of the colon that cannot start a mapping there.
+      const colon = /:(?=\s|$)/m.exec(text.slice(error.pos[0]));
+      if (colon) line = lineAt(error.pos[0] + colon.index);
+      message = 'mapping values are not allowed in this context';
+      break;
+    }
+    case 'TAB_AS_INDENT':
+      message = 'found character that cannot start any token';
+      break;
+    case 'MISSING_CHAR':
+      message = 'found unexpected end of stream';
+      break;
+    default:
+      message = "did not find expected key";
+  }
+  return `yaml: line ${line}: ${message}`;
+}

@@ -5,7 +5,7 @@ import { parseAllDocuments } from 'yaml';
 import type { Status } from './api.ts';
 import { kubectlUnreachable, type CliIO } from './cli-io.ts';
 import type { Result } from './client.ts';
-import { KUBECTL_TABLE, age, table, toJson, toYaml } from './format.ts';
+import { KUBECTL_TABLE, age, goYamlError, table, toJson, toYaml } from './format.ts';
 import { ANNOTATION_LAST_APPLIED, KINDS, kindKeyOf, type KindKey, type KubeNode, type Pod, type StoredObject } from './resources.ts';
 import { formatKubectlInvalid } from './validation.ts';
 import { podNetnsName } from '../topology.ts';
@@ -386,9 +386,7 @@ export class Kubectl {
       const { text, source } = await this.readSource(file);
       for (const doc of parseAllDocuments(text, { version: '1.1' })) {
         if ('errors' in doc && doc.errors.length > 0) {
-          const error = doc.errors[0]!;
-          const line = error.linePos?.[0]?.line ?? 0;
-          throw new RequestFailed(`error: error parsing ${source}: error converting YAML to JSON: yaml: line ${line}: ${error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}\n`);
+          throw new RequestFailed(`error: error parsing ${source}: error converting YAML to JSON: ${goYamlError(doc.errors[0]!, text)}\n`);
         }
         const value = doc.toJS() as unknown;
         if (value === null || value === undefined) continue;
