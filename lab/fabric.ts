@@ -249,7 +249,7 @@ function writeDeviceFiles(device: Device, topology: Topology): void {
  * holding the device's hostname (BGP's hostname capability and BIRD's messages show it).
  */
 function inDevice(device: Device): string[] {
-  return ['ip', 'netns', 'exec', device.name, 'unshare', '--uts', '--', 'sh', '-c', 'echo "$0" > /proc/sys/kernel/hostname && exec "$@"', device.hostname];
+  return ['ip', 'netns', 'exec', device.name, 'unshare', '--uts', '--', 'sh', '-c', 'hostname "$0" && exec "$@"', device.hostname];
 }
 
 /**

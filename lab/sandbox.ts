@@ -111,7 +111,7 @@ export function listSandboxes(): string[] {
 
 /** `nsenter` arguments that run a command in the sandbox's root network namespace, as its root. */
 export function nsenterArgs(keeper: Keeper): string[] {
-  return ['nsenter', `--target=${keeper.pid}`, '--user', '--mount', '--net', '--pid', '--uts', '--ipc', '--'];
+  return ['nsenter', `--target=${keeper.pid}`, '--preserve-credentials', '--user', '--mount', '--net', '--pid', '--uts', '--ipc', '--'];
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ set -eu
 device=$1
 hostname=$2
 shift 3
-printf '%s\n' "$hostname" > /proc/sys/kernel/hostname
+hostname "$hostname"
 LAB_DEVICE=$device
 HOME=/run/lab/devices/$device/home
 PATH=/run/lab/devices/$device/bin:/run/lab/bin:${PATH:-/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin}

@@ -29,7 +29,7 @@ awk -F: 'BEGIN { OFS = ":" } $1 == "frr" || $1 == "frrvty" { $3 = 0 } { print }'
 mount --bind /run/lab/passwd /etc/passwd
 mount --bind /run/lab/group /etc/group
 
-echo lab-host > /proc/sys/kernel/hostname
+hostname lab-host  # sethostname(2): /proc/sys/kernel/hostname is not writable for a user namespace
 ip link set lo up
 ln -s "$repo/lab/bin/lab" /run/lab/bin/lab
 printf '%s\n' "$name" > /run/lab/sandbox
