@@ -161,7 +161,6 @@ export class Learner {
       code: block.code,
       interrupt,
       // The block shows `running` once its command starts (#onCommandStart), not when it is typed.
-      onSent: () => {},
       onDone: (result) => {
         if ('error' in result) {
           this.#setBlock(indexed, {

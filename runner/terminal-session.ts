@@ -53,8 +53,6 @@ export type Attachment = {
 export type Job = {
   code: string;
   interrupt: boolean;
-  /** The block left the queue and was typed into the shell. */
-  onSent(): void;
   /** The command finished (or never ran: `error` says why). */
   onDone(result: { finished: FinishedCommand } | { error: string }): void;
 };
@@ -299,7 +297,6 @@ export class TerminalSession {
     // readline neither runs it line by line nor completes on tabs: it runs exactly as if typed.
     const typed = /[\n\t]/.test(code) ? `${PASTE_START}${code}${PASTE_END}` : code;
     this.#pty.write(`${CLEAR_LINE}${typed}\r`);
-    job.onSent();
   }
 
   #onPrompt(): void {
