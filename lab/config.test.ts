@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { renderBirdConfig } from './bird-config.ts';
 import { renderFrrConfig } from './frr-config.ts';
-import { DEFAULT_TOPOLOGY_PATH, findDevice, findLink, findPod, loadTopology, normaliseTopology, type NodeDevice, type Switch, type TopologyInput } from './topology.ts';
+import { normaliseTopology, type TopologyInput } from './topology-schema.ts';
+import { DEFAULT_TOPOLOGY_PATH, findDevice, findLink, findPod, loadTopology, type NodeDevice, type Switch } from './topology.ts';
 
 const topology = loadTopology();
 
