@@ -59,4 +59,4 @@ console.log(`lab up → BGP Established, ${runs} runs per variant, each in a new
 console.log(table(['variant', 'run', 'devices up, daemons started (s, inside)', 'services started (s, inside)', 'all 16 leaf-spine sessions Established (s)', 'all 8 leaf-node sessions (s)'], rows));
 console.log(`\n${verdicts.join('\n')}`);
 console.log('Times are wall clock from starting `lab up` on the host (sandbox creation and CLI start-up included).');
-console.log('Leaf-node sessions: BIRD waits its "connect delay time 2" first; measured with a second CLI call (~0.3 s of CLI start-up).');
+console.log('Leaf-node sessions: BIRD waits its "connect delay time 2" first; measured with a second CLI call (~0.1 s of it is CLI start-up).');

@@ -29,8 +29,8 @@ Commands:
   up [DEVICE...] [--wait [--timeout S]] [--fabric-only]
                         create the sandbox if needed and bring devices up (all by default);
                         idempotent. --wait: also wait until every leaf-spine BGP session is
-                        Established (default timeout ${DEFAULT_WAIT_SECONDS} s). --fabric-only:
-                        no services (cluster emulation); nodes keep the bootstrap BIRD config
+                        Established (default timeout ${DEFAULT_WAIT_SECONDS} s). --fabric-only: start no services
+                        (cluster emulation), so nodes keep the bootstrap BIRD configuration
   status [--json]       devices, links and BGP sessions at a glance
   ssh DEVICE            interactive shell in DEVICE (hostname and prompt as the original lab;
                         vtysh on switches, birdc on nodes)
