@@ -6,15 +6,15 @@
 // Calico's own BIRD fork has a `krt_tunnel` route attribute (for IP-in-IP) that Debian's BIRD 1.6.8
 // lacks; the lab's pools use no encapsulation, so calico_kernel_programming leaves it out.
 //
-// One deliberate difference from Calico's template: the kernel protocol does not learn multipath
-// (ECMP) routes. The walkthrough's nodes carry ECMP bootstrap static routes to the other nodes'
-// loopbacks; in the original lab, once the loopback pools existed, the nodes came back Ready
-// (lab-facts §5 step 6), which cannot happen if those ECMP routes are learned: the master, which
-// renders first, would at once advertise its bootstrap route to the worker's loopback (a route inside
-// a pool, and its best one) and the TORs would prefer it, a loop. Debian's BIRD 1.6.8 learns
-// multipath routes from the kernel; the original's did not re-advertise them. A single-path
-// bootstrap route (an ECMP route that lost a next hop) is still learned and re-advertised, which is
-// the original's closing open question.
+// One deliberate difference from Calico's template: the export filter does not advertise multipath
+// (ECMP) routes learned from the kernel. The walkthrough's nodes carry ECMP bootstrap static routes
+// to the other nodes' loopbacks; in the original lab, once the loopback pools existed, the nodes came
+// back Ready (lab-facts §5 step 6), which cannot happen if those routes are advertised: the master,
+// which renders first, would at once advertise its bootstrap route to the worker's loopback (a route
+// inside a pool, and its best one) and the TORs would prefer it, a loop. Debian's BIRD 1.6.8 learns
+// multipath routes from the kernel (and needs them: they resolve the mesh's recursive next hops);
+// the original's did not re-advertise them. A single-path bootstrap route (an ECMP route that lost a
+// next hop) is still advertised, which is the original's closing open question.
 
 import { cidrContains, ipv4ToNumber, isIPv4, parseCidr4, parsePeerIP } from './ip.ts';
 import {
@@ -121,6 +121,8 @@ export function renderBirdConfig(input: RenderInput): string {
   line('# ------------- bird_ipam.cfg -------------');
   line('filter calico_export_to_bgp_peers {');
   line('  calico_aggr();');
+  line('  # Not the ECMP bootstrap routes learned from the kernel (see the lab notes in bird-render.ts).');
+  line('  if ( source = RTS_INHERIT && dest = RTD_MULTIPATH ) then reject;');
   // Every pool's CIDR is exported, disabled pools included and whatever their nodeSelector: only
   // disableBGPExport leaves a pool out.
   for (const pool of pools) {
@@ -158,17 +160,11 @@ export function renderBirdConfig(input: RenderInput): string {
   }
   line();
   line('# Configure synchronization between routing tables and kernel.');
-  line('# Alien multipath routes (the nodes\' ECMP bootstrap routes) are not learned: see the lab notes.');
-  line('filter calico_kernel_learn {');
-  line('  if ( dest = RTD_MULTIPATH ) then reject;');
-  line('  accept;');
-  line('}');
-  line();
   line('protocol kernel {');
   line('  learn;             # Learn all alien routes from the kernel');
   line('  persist;           # Don\'t remove routes on bird shutdown');
   line('  scan time 2;       # Scan kernel routing table every 2 seconds');
-  line('  import filter calico_kernel_learn;');
+  line('  import all;');
   line('  export filter calico_kernel_programming; # Default is export none');
   line('  graceful restart;  # Turn on graceful restart to reduce potential flaps in');
   line('                     # routes when reloading BIRD configuration.');

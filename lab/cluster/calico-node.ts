@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import { birdCommand } from './bird-socket.ts';
 import { renderBirdConfig, renderInput, type ClusterResources } from './bird-render.ts';
 import type { ApiClient } from './client.ts';
-import type { BGPConfiguration, BGPPeer, BlockAffinity, IPPool, KindKey, KubeNode } from './resources.ts';
+import type { BGPConfiguration, BGPPeer, BlockAffinity, IPPool, KindKey, KubeNode, Pod } from './resources.ts';
 
 /** A watch is held this long; on timeout the agent re-checks interfaces and the file on disk. */
 export const WATCH_WAIT_MS = 5_000;
@@ -40,6 +40,8 @@ export interface AgentOptions {
   connected?: () => Promise<string[]>;
   logFile?: string;
   log?: (message: string) => void;
+  /** Called with every pod of the cluster at start and whenever pods change (the node's nginx redirects). */
+  podsChanged?: (pods: Pod[]) => Promise<void>;
 }
 
 /** The subnets of this network namespace's IPv4 addresses, as `ip -j -4 addr` reports them. */
@@ -148,6 +150,17 @@ export class CalicoNodeAgent {
     }
   }
 
+  private async syncPods(): Promise<void> {
+    if (!this.options.podsChanged) return;
+    const pods = await this.options.client.list('pods');
+    if (!pods.ok) return; // the next pod event or relist tries again
+    try {
+      await this.options.podsChanged(pods.value.items as Pod[]);
+    } catch (error) {
+      this.problem(`pods: ${(error as Error).message}`);
+    }
+  }
+
   private wait(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, ms);
@@ -176,6 +189,7 @@ export class CalicoNodeAgent {
         if (this.lastProblem) this.log('the API server answers again');
         this.lastProblem = '';
         retry = RETRY_MS;
+        await this.syncPods();
       }
       try {
         await this.apply(state.resources);
@@ -194,6 +208,7 @@ export class CalicoNodeAgent {
         continue;
       }
       if (events.value.events.length > 0) this.eventBatches++;
+      if (events.value.events.some((e) => e.kind === 'pods')) await this.syncPods();
       if (events.value.events.some((e) => RELEVANT.has(e.kind))) state = undefined;
       else state.revision = events.value.revision;
     }

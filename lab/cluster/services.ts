@@ -1,16 +1,54 @@
-// The cluster's long-running services, declared for the lab's service runner (lab/services.ts):
-//   api-server   on the node whose loopback is the API server's address (k8s-master), first;
-//   calico-node  on every node: the BIRD-rendering agent and the kubelet heartbeats.
-//   nginx        on each node with an nginx test pod: a web server inside that pod's namespace.
-// Each runs inside the sandbox in its device's network namespace, with the Node.js running the lab.
+// The cluster's long-running service, declared for the lab's service runner (lab/services.ts):
+// calico-node on every node, one process holding the BIRD-rendering agent, the kubelet heartbeats
+// and the nginx test pods' web server; on the node whose loopback is the API server's address
+// (k8s-master) it holds the API server too, and the runner waits for it to answer. One process per
+// node keeps a learner's lab inside its memory budget.
 
+import { mkdirSync, renameSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { DEFAULT_API_URL } from './api.ts';
 import { REPO_ROOT, nodeCommand } from '../layout.ts';
+
 import type { ServiceDefinition } from '../services.ts';
-import { nodes, type Pod, type Topology } from '../topology.ts';
+import { DEFAULT_TOPOLOGY_PATH, nodes, type Topology } from '../topology.ts';
 
 const script = (name: string) => join(REPO_ROOT, 'lab', 'cluster', name);
+
+/**
+ * The calico-node program as one plain JavaScript file. Node.js strips TypeScript's types with a
+ * WebAssembly module that stays loaded, about 30 MB per process: too much for a long-running
+ * service of a lab that must fit its memory budget. So the service runs a bundle made with esbuild
+ * (which the project already installs, through Astro). It lives directly under .cache/ (ignored by
+ * git) so that the lab's `new URL('..', import.meta.url)` still finds the repository; the topology
+ * path is passed in LAB_TOPOLOGY. Without esbuild the TypeScript runs as it is.
+ */
+function calicoNodeProgram(): string {
+  const source = script('calico-node-main.ts');
+  let esbuild: { buildSync(options: Record<string, unknown>): unknown };
+  try {
+    esbuild = createRequire(import.meta.url)('esbuild') as typeof esbuild;
+  } catch {
+    return source; // esbuild missing: run the TypeScript (more memory, same behaviour)
+  }
+  const dir = join(REPO_ROOT, '.cache');
+  const bundle = join(dir, 'lab-calico-node.mjs');
+  const temp = `${bundle}.${process.pid}.tmp`;
+  mkdirSync(dir, { recursive: true });
+  esbuild.buildSync({
+    entryPoints: [source],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    outfile: temp,
+    logLevel: 'error',
+    // Bundled CommonJS dependencies (yaml) call require(): give the ES module one.
+    banner: { js: "import { createRequire as __labRequire } from 'node:module'; const require = __labRequire(import.meta.url);" },
+  });
+  renameSync(temp, bundle); // atomic: labs starting at once never run a half-written bundle
+  return bundle;
+}
 const apiHost = new URL(DEFAULT_API_URL).hostname;
 
 /** The node that holds the API server: the one whose loopback kubeadm advertised. */
@@ -23,34 +61,22 @@ export function apiServerNode(topology: Topology): string {
 /** How long the API server may take to answer /healthz after it starts (it loads in well under 1 s). */
 const API_READY_TIMEOUT_MS = 10_000;
 
-/**
- * The nginx test pod of a node. The service runner starts services per device (node), so one web
- * server per node: the topology has one nginx pod per rack.
- */
-function nginxPod(topology: Topology, node: string): Pod | undefined {
-  return topology.pods.find((p) => p.node === node && /^nginx(-|$)/.test(p.name));
-}
-
 export const services: ServiceDefinition[] = [
-  {
-    name: 'api-server',
-    devices: (topology) => [apiServerNode(topology)],
-    command: () => nodeCommand(script('api-server-main.ts')),
-    env: () => ({ KUBE_API: DEFAULT_API_URL }),
-    ready: { command: () => nodeCommand(script('healthz.ts')), timeoutMs: API_READY_TIMEOUT_MS },
-    order: 10,
-  },
   {
     name: 'calico-node',
     devices: (topology) => nodes(topology).map((n) => n.name),
-    command: () => nodeCommand(script('calico-node-main.ts')),
-    env: () => ({ KUBE_API: DEFAULT_API_URL }),
+    // A small young generation: the process allocates little, and every megabyte counts (budget).
+    command: () => [process.execPath, '--max-semi-space-size=1', calicoNodeProgram()],
+    env: (device, topology) => ({
+      KUBE_API: DEFAULT_API_URL,
+      LAB_TOPOLOGY: process.env.LAB_TOPOLOGY || DEFAULT_TOPOLOGY_PATH,
+      ...(device === apiServerNode(topology) ? { LAB_API_SERVER: '1' } : {}),
+    }),
+    // On the master, the runner waits for the API server to answer before it starts the others.
+    ready: {
+      command: (device, topology) => (device === apiServerNode(topology) ? nodeCommand(script('healthz.ts')) : ['true']),
+      timeoutMs: API_READY_TIMEOUT_MS,
+    },
     order: 20,
-  },
-  {
-    name: 'nginx',
-    devices: (topology) => nodes(topology).filter((n) => nginxPod(topology, n.name)).map((n) => n.name),
-    command: (device, topology) => ['ip', 'netns', 'exec', nginxPod(topology, device)!.netns, ...nodeCommand(script('nginx.ts'))],
-    order: 30,
   },
 ];

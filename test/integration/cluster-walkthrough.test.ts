@@ -85,6 +85,12 @@ describe('the walkthrough in a lab', { timeout: 240_000 }, () => {
       return s.length === 1 && s[0]!.info === 'Established' ? s : undefined;
     });
     assert.deepEqual(peers.map((p) => [p.address, p.type]), [['192.168.201.1', 'node-to-node mesh']]);
+    // The mesh carries the other node's pod block, its next hop resolved through both TORs (the TORs
+    // themselves learn pod blocks only once nodes peer with them, as in the original).
+    assert.deepEqual(await poll('the worker\'s block on the master', 20_000, async () => {
+      const g = await gatewaysTo(sandbox, 'k8s-master', '10.10.230.0/26');
+      return g.length === 2 ? g : undefined;
+    }), ['10.50.1.1', '10.50.2.1']);
     const denied = await labExec(sandbox, 'k8s-master', ['calicoctl', 'node', 'status']);
     assert.deepEqual([denied.code, denied.stderr], [1, 'Need super user privileges: Operation not permitted\n']);
   });

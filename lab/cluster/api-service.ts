@@ -1,6 +1,7 @@
 // The lab's API server as a service: on the master's loopback (192.168.200.1:6443) inside the
 // sandbox, its datastore in the sandbox's private state (/run/lab/cluster), pods that the
-// controllers create or delete attached to / detached from their node by the fabric.
+// controllers create or delete attached to / detached from their node by the fabric. It runs in
+// the master's calico-node process (calico-node-main.ts), which shares its network namespace.
 
 import { join } from 'node:path';
 import { ApiServer, type PodHooks } from './api-server.ts';
@@ -9,15 +10,11 @@ import type { Pod } from './resources.ts';
 import { seedObjects } from './seed.ts';
 import { Store } from './store.ts';
 import { currentSandbox } from '../layout.ts';
-import { caliInterfaceName, loadTopology, podNetnsName } from '../topology.ts';
+import { caliInterfaceName, podNetnsName, type Topology } from '../topology.ts';
 
 /** Inside a sandbox, /run is private to it: the datastore lives as long as the lab. */
 export const DEFAULT_STATE_DIR = '/run/lab/cluster';
 
-const topology = loadTopology(process.env.LAB_TOPOLOGY || undefined);
-const listen = new URL(process.env.KUBE_API_LISTEN || DEFAULT_API_URL);
-const stateDir = process.env.CLUSTER_STATE_DIR || DEFAULT_STATE_DIR;
-const store = Store.open(join(stateDir, 'datastore.json'), () => seedObjects(Date.now(), topology));
 
 async function fabricHooks(): Promise<PodHooks> {
   if (currentSandbox() === undefined) return {};
@@ -43,12 +40,13 @@ async function fabricHooks(): Promise<PodHooks> {
   };
 }
 
-const server = new ApiServer({ store, podHooks: await fabricHooks() });
-const address = await server.listen(Number(listen.port || 6443), listen.hostname);
-process.stdout.write(`${new Date().toISOString()} api-server: listening on ${address.address}:${address.port}, datastore ${join(stateDir, 'datastore.json')} (revision ${store.revision})\n`);
-
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    void server.close().then(() => process.exit(0));
-  });
+/** Opens (or seeds) the datastore and starts serving; KUBE_API_LISTEN and CLUSTER_STATE_DIR override the defaults. */
+export async function startApiService(topology: Topology, env: NodeJS.ProcessEnv = process.env): Promise<ApiServer> {
+  const listen = new URL(env.KUBE_API_LISTEN || DEFAULT_API_URL);
+  const file = join(env.CLUSTER_STATE_DIR || DEFAULT_STATE_DIR, 'datastore.json');
+  const store = Store.open(file, () => seedObjects(Date.now(), topology));
+  const server = new ApiServer({ store, podHooks: await fabricHooks() });
+  const address = await server.listen(Number(listen.port || 6443), listen.hostname);
+  process.stdout.write(`${new Date().toISOString()} api-server: listening on ${address.address}:${address.port}, datastore ${file} (revision ${store.revision})\n`);
+  return server;
 }
