@@ -21,6 +21,12 @@ export const WATCH_WAIT_MS = 5_000;
  */
 export const RETRY_MS = 1_000;
 export const MAX_RETRY_MS = 8_000;
+/**
+ * Until the API server has answered once (the lab is coming up: the fabric converges in about two
+ * seconds), the agent asks again this often instead of backing off, so BIRD gets its configuration
+ * as soon as the control path exists.
+ */
+export const STARTUP_POLL_MS = 200;
 /** The kinds whose changes change a node's BIRD configuration (pods do not). */
 const RELEVANT: ReadonlySet<KindKey> = new Set(['nodes', 'bgppeers', 'bgpconfigurations', 'ippools', 'blockaffinities']);
 
@@ -175,7 +181,9 @@ export class CalicoNodeAgent {
     const { client } = this.options;
     let state: { revision: number; resources: ClusterResources } | undefined;
     let retry = RETRY_MS;
+    let answered = false;
     const backOff = async () => {
+      if (!answered) return this.wait(STARTUP_POLL_MS);
       await this.wait(retry);
       retry = Math.min(retry * 2, MAX_RETRY_MS);
     };
@@ -189,6 +197,7 @@ export class CalicoNodeAgent {
         if (this.lastProblem) this.log('the API server answers again');
         this.lastProblem = '';
         retry = RETRY_MS;
+        answered = true;
         await this.syncPods();
       }
       try {
