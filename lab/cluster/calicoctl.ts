@@ -234,7 +234,8 @@ export class Calicoctl {
       case 'BGPConfiguration':
         return [['NAME', 'LOGSEVERITY', 'MESHENABLED', 'ASNUMBER'], ...objects.map((o) => {
           const spec = o.spec as BGPConfiguration['spec'];
-          return [o.metadata.name, spec.logSeverityScreen ?? '', spec.nodeToNodeMeshEnabled ? 'true' : '-', spec.asNumber !== undefined ? String(spec.asNumber) : '-'];
+          // calicoctl's template tests the pointers, not the values: a mesh set to false prints "false".
+          return [o.metadata.name, spec.logSeverityScreen ?? '', spec.nodeToNodeMeshEnabled === undefined ? '-' : String(spec.nodeToNodeMeshEnabled), spec.asNumber !== undefined ? String(spec.asNumber) : '-'];
         })];
       case 'IPPool': {
         const header = wide ? ['NAME', 'CIDR', 'NAT', 'IPIPMODE', 'VXLANMODE', 'DISABLED', 'DISABLEBGPEXPORT', 'SELECTOR'] : ['NAME', 'CIDR', 'SELECTOR'];

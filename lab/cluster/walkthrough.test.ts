@@ -142,7 +142,7 @@ describe('the walkthrough, command by command', () => {
     const run = await calicoctl(cluster, ['apply', '-f', '-'], { stdin: golden('10-disable-mesh.stdin.yaml') });
     assert.deepEqual([run.code, run.stdout, run.stderr], [0, golden('10-disable-mesh.txt'), '']);
     const config = await calicoctl(cluster, ['get', 'bgpconfig']);
-    assert.equal(config.stdout, 'NAME      LOGSEVERITY   MESHENABLED   ASNUMBER   \ndefault   Info          -             -          \n\n');
+    assert.equal(config.stdout, 'NAME      LOGSEVERITY   MESHENABLED   ASNUMBER   \ndefault   Info          false         -          \n\n');
   });
 
   it('sudo calicoctl node status (two node-specific peers)', async () => {
