@@ -56,6 +56,8 @@ interface Flags {
   showLabels: boolean;
   overwrite: boolean;
   filenames: string[];
+  /** exec's -c: the lab's pods have the containers their image lists; any name runs in the pod. */
+  container?: string;
   positional: string[];
   /** Everything after `--` (exec). */
   command: string[];
@@ -63,7 +65,7 @@ interface Flags {
 
 const VALUE_FLAGS: Record<string, keyof Flags> = {
   '-o': 'output', '--output': 'output', '-n': 'namespace', '--namespace': 'namespace', '-l': 'selector', '--selector': 'selector',
-  '-f': 'filenames', '--filename': 'filenames', '-c': 'output',
+  '-f': 'filenames', '--filename': 'filenames', '-c': 'container', '--container': 'container',
 };
 const BOOLEAN_FLAGS: Record<string, keyof Flags | undefined> = {
   '-A': 'allNamespaces', '--all-namespaces': 'allNamespaces', '--show-labels': 'showLabels', '--overwrite': 'overwrite',
