@@ -346,7 +346,7 @@ export class Kubectl {
     for (const name of names) objects.push(this.must(await this.io.client.get(kind, name, KINDS[kind].namespaced ? this.namespaceOf(flags) : undefined), kind));
     for (const object of objects) {
       const labels = { ...(object.metadata.labels ?? {}) };
-      for (const [key, value] of set) {
+      for (const key of set.keys()) {
         if (!flags.overwrite && Object.hasOwn(labels, key)) {
           throw new RequestFailed(`error: '${key}' already has a value (${labels[key]}), and --overwrite is false\n`);
         }
