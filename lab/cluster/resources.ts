@@ -216,7 +216,8 @@ function resource<K extends string, S extends z.ZodType, T extends z.ZodType>(ap
 export const BGPPeer = resource(CALICO_API_VERSION, 'BGPPeer', BGPPeerSpec);
 export const BGPConfiguration = resource(CALICO_API_VERSION, 'BGPConfiguration', BGPConfigurationSpec);
 export const IPPool = resource(CALICO_API_VERSION, 'IPPool', IPPoolSpec);
-export const CalicoNode = resource(CALICO_API_VERSION, 'Node', CalicoNodeSpec);
+/** calicoctl prints a Node with `status: {}` (BGP status is reported elsewhere); applying it back is fine. */
+export const CalicoNode = resource(CALICO_API_VERSION, 'Node', CalicoNodeSpec, z.object({}).passthrough());
 export const BlockAffinity = resource(CALICO_API_VERSION, 'BlockAffinity', BlockAffinitySpec);
 export const KubeNode = resource('v1', 'Node', NodeSpec, NodeStatus);
 export const Pod = resource('v1', 'Pod', PodSpec, PodStatus);

@@ -117,6 +117,9 @@ describe('the walkthrough, command by command', () => {
     assert.match(run.stdout, /  spec:\n    addresses:\n    - address: 192\.168\.200\.1\/32\n      type: CalicoNodeIP\n    - address: 192\.168\.200\.1\n      type: InternalIP\n    bgp:\n      asNumber: 65101\n      ipv4Address: 192\.168\.200\.1\/32\n/);
     assert.match(run.stdout, /      asNumber: 65102\n      ipv4Address: 192\.168\.201\.1\/32\n/);
     assert.match(run.stdout, /\nkind: NodeList\nmetadata:\n  resourceVersion: "\d+"\n$/);
+    // What calicoctl prints, it takes back.
+    const one = await calicoctl(cluster, ['get', 'node', 'k8s-master', '-o', 'yaml']);
+    assert.deepEqual(await calicoctl(cluster, ['apply', '-f', '-'], { stdin: one.stdout }), { code: 0, stdout: "Successfully applied 1 'Node' resource(s)\n", stderr: '' });
     const wide = await calicoctl(cluster, ['get', 'node', '-o', 'wide']);
     assert.equal(wide.stdout, 'NAME           ASN     IPV4               IPV6   \nk8s-master     65101   192.168.200.1/32          \nk8s-worker-1   65102   192.168.201.1/32          \n\n');
   });
