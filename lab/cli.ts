@@ -259,7 +259,11 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const sandbox = selectedSandbox(parsed.sandbox);
-  const inside = currentSandbox() !== undefined;
+  const current = currentSandbox();
+  const inside = current !== undefined;
+  if (inside && current !== sandbox) {
+    throw new SandboxError(`This shell runs inside sandbox "${current}"; it cannot act on sandbox "${sandbox}"`);
+  }
   const topology = loadTopology();
 
   switch (command) {
