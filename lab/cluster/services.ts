@@ -4,7 +4,7 @@
 // (k8s-master) it holds the API server too, and the runner waits for it to answer. One process per
 // node keeps a learner's lab inside its memory budget.
 
-import { mkdirSync, renameSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { DEFAULT_API_URL } from './api.ts';
@@ -34,19 +34,26 @@ function calicoNodeProgram(): string {
   const dir = join(REPO_ROOT, '.cache');
   const bundle = join(dir, 'lab-calico-node.mjs');
   const temp = `${bundle}.${process.pid}.tmp`;
-  mkdirSync(dir, { recursive: true });
-  esbuild.buildSync({
-    entryPoints: [source],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node22',
-    outfile: temp,
-    logLevel: 'error',
-    // Bundled CommonJS dependencies (yaml) call require(): give the ES module one.
-    banner: { js: "import { createRequire as __labRequire } from 'node:module'; const require = __labRequire(import.meta.url);" },
-  });
-  renameSync(temp, bundle); // atomic: labs starting at once never run a half-written bundle
+  try {
+    mkdirSync(dir, { recursive: true });
+    esbuild.buildSync({
+      entryPoints: [source],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node22',
+      outfile: temp,
+      logLevel: 'error',
+      // Bundled CommonJS dependencies (yaml) call require(): give the ES module one.
+      banner: { js: "import { createRequire as __labRequire } from 'node:module'; const require = __labRequire(import.meta.url);" },
+    });
+    renameSync(temp, bundle); // atomic: labs starting at once never run a half-written bundle
+  } catch {
+    // A checkout this user cannot write (a lab started by another user): the TypeScript runs as
+    // it is, with the same behaviour and more memory.
+    rmSync(temp, { force: true });
+    return source;
+  }
   return bundle;
 }
 const apiHost = new URL(DEFAULT_API_URL).hostname;
