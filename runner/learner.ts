@@ -3,6 +3,7 @@
 // pages connected to them. Pages come and go; the terminals stay until the learner has been gone
 // for the idle time, when everything is disposed and the target told to release their resources.
 
+import { catchUpPlan, runCatchUp, type StatusEvent } from './catch-up.ts';
 import { blockResults, pollStateCheck } from './checks.ts';
 import { normaliseCommand, type FinishedCommand, type RunningCommand } from './command-tracker.ts';
 import type { Course, IndexedBlock } from './manifest.ts';
@@ -11,6 +12,7 @@ import type { ProgressStore } from './progress-store.ts';
 import { createShellNonce } from './shell-marks.ts';
 import type { ShellIntegration, Target } from './target.ts';
 import { TerminalSession, type Attachment, type Job } from './terminal-session.ts';
+import { verifyStep } from './verify-step.ts';
 
 /** Size of a shell started before any page said how big its terminal is (a `run` before `open`). */
 const DEFAULT_SIZE = { cols: 80, rows: 24 };
@@ -48,6 +50,10 @@ export class Learner {
   readonly #checkRuns = new Map<string, AbortController>();
   /** Which block each clicked job runs. */
   readonly #jobs = new WeakMap<Job, IndexedBlock>();
+  /** Observers of every block and step status set (a catch-up waiting for its blocks). */
+  readonly #statusListeners = new Set<(event: StatusEvent) => void>();
+  /** The catch-up running for this learner, if any: one at a time. */
+  #catchUp: AbortController | null = null;
   #disposed = false;
 
   constructor(id: string, ctx: LearnerContext) {
@@ -250,6 +256,7 @@ export class Learner {
   #setBlock(indexed: IndexedBlock, status: BlockStatus): void {
     this.#blocks.set(status.block, status);
     if (status.state === 'passed' || status.state === 'failed') this.#ctx.store.putBlock(this.id, status);
+    for (const listener of this.#statusListeners) listener({ kind: 'block', status });
     this.#broadcast(indexed.lesson.id, { type: 'block', status });
     if (status.state === 'running' || status.state === 'queued') {
       this.#setStep(indexed.lesson.id, { step: indexed.step.id, state: 'running', results: [], updatedAt: Date.now() }, false);
@@ -259,6 +266,7 @@ export class Learner {
   #setStep(lesson: string, status: StepStatus, settled: boolean): void {
     this.#steps.set(status.step, status);
     if (settled) this.#ctx.store.putStep(this.id, status, status.updatedAt);
+    for (const listener of this.#statusListeners) listener({ kind: 'step', status });
     this.#broadcast(lesson, { type: 'step', status });
   }
 
@@ -315,6 +323,45 @@ export class Learner {
       });
   }
 
+  // -- step verification and catch-up ---------------------------------------------------------
+
+  /** A step's checks on the lab as it is now, its blocks not run (runner/verify-step.ts). */
+  async verifyStep(stepId: string): Promise<ServerMessage> {
+    const found = this.#ctx.course.steps.get(stepId);
+    if (!found) throw new Error(`unknown step ${stepId}`);
+    return await verifyStep(this.#ctx.target, this.id, found.step, this.#ctx.course.blocks);
+  }
+
+  /**
+   * Runs every block of every step before `lesson` (or before `step` of it) in order, through the
+   * ordinary block queue (runner/catch-up.ts); progress goes to the lesson's pages. Refused while
+   * another catch-up runs for this learner.
+   */
+  catchUp(lesson: string, step: string | undefined): { ok: true; done: Promise<void> } | { ok: false; code: ErrorCode; message: string } {
+    if (this.#catchUp) return { ok: false, code: 'catch-up-busy', message: 'A catch-up is already running for you; wait for it to finish.' };
+    const planned = catchUpPlan(this.#ctx.course, lesson, step);
+    if (!planned.ok) return { ok: false, code: 'unknown-step', message: planned.message };
+    const controller = new AbortController();
+    this.#catchUp = controller;
+    const host = {
+      runBlock: (indexed: IndexedBlock, interrupt: boolean) => this.runBlock(indexed, interrupt),
+      onStatus: (listener: (event: StatusEvent) => void) => {
+        this.#statusListeners.add(listener);
+        return () => this.#statusListeners.delete(listener);
+      },
+    };
+    const done = runCatchUp(host, this.#ctx.course, planned.plan, (message) => this.#broadcast(lesson, message), { signal: controller.signal })
+      .then((final) => this.#ctx.log(`learner ${this.id}: catch-up to ${step ?? lesson} ${final.state}: ${final.message}`))
+      .catch((error: unknown) => {
+        this.#ctx.log(`learner ${this.id}: catch-up to ${step ?? lesson} threw: ${(error as Error).stack ?? String(error)}`);
+        this.#broadcast(lesson, { type: 'catch-up', lesson, state: 'failed', done: 0, total: 0, message: `Catch-up failed: ${(error as Error).message}`, results: [] });
+      })
+      .finally(() => {
+        if (this.#catchUp === controller) this.#catchUp = null;
+      });
+    return { ok: true, done };
+  }
+
   /** Forgets one lesson's states and tells its pages that every step and block is idle again. */
   resetLesson(lesson: string): void {
     this.#ctx.store.resetLesson(this.id, lesson);
@@ -338,6 +385,7 @@ export class Learner {
     this.#disposed = true;
     for (const controller of this.#checkRuns.values()) controller.abort();
     this.#checkRuns.clear();
+    this.#catchUp?.abort();
     for (const page of this.#pages) page.attachments.clear();
     this.#pages.clear();
     const terminals = [...this.#terminals.values()];

@@ -182,6 +182,29 @@ export class PageConnection implements PageLink {
       case 'reset-lesson':
         this.#learner.resetLesson(this.lesson);
         return;
+      // Step verification and catch-up: neither holds up the frames after it (a verification
+      // polls for a second, a catch-up runs for as long as the earlier lessons take).
+      case 'verify-step': {
+        const found = this.#course.steps.get(message.step);
+        if (!found || found.lesson.id !== this.lesson) {
+          const steps = this.#course.lessons.get(this.lesson)!.steps.map((s) => s.id);
+          this.#error('unknown-step', `Unknown step "${message.step}" in lesson "${this.lesson}"; its steps: ${steps.join(', ') || '(none)'}`, message.step);
+          return;
+        }
+        this.#learner
+          .verifyStep(message.step)
+          .then((result) => this.send(result))
+          .catch((error: unknown) => {
+            this.#log(`page of learner ${this.#learner.id}: verify ${message.step}: ${(error as Error).stack ?? String(error)}`);
+            this.#error('internal', `the runner failed to verify ${message.step}: ${(error as Error).message}`, message.step);
+          });
+        return;
+      }
+      case 'catch-up': {
+        const result = this.#learner.catchUp(this.lesson, message.step);
+        if (!result.ok) this.#error(result.code, result.message, message.step ?? this.lesson);
+        return;
+      }
     }
   }
 

@@ -145,6 +145,28 @@ export const courseManifestSchema = z.object({
 export type CourseManifest = z.infer<typeof courseManifestSchema>;
 
 // ---------------------------------------------------------------------------------------------
+// Step verification and catch-up (page/checker -> runner). Additive: older runners answer these
+// with `bad-frame`, older pages never send them.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Evaluates a step's checks on the learner's lab as it is now, WITHOUT running the step's blocks,
+ * to prove that each check fails before the step runs. Answered by `verified`.
+ */
+export const verifyStepMessageSchema = z.object({ type: z.literal('verify-step'), step: qualifiedIdSchema });
+
+/**
+ * Brings the learner's lab to the state this lesson (or, with `step`, that step of this lesson)
+ * needs, by running every block of every earlier step in order: the earlier lessons by `order`,
+ * then the earlier steps of this lesson. Progress comes as `catch-up` frames.
+ */
+export const catchUpMessageSchema = z.object({
+  type: z.literal('catch-up'),
+  /** A step of the page's lesson to catch up to; absent: the lesson's start. */
+  step: qualifiedIdSchema.optional(),
+});
+
+// ---------------------------------------------------------------------------------------------
 // Page -> runner (JSON text frames)
 // ---------------------------------------------------------------------------------------------
 
@@ -161,6 +183,9 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ack'), channel: z.number().int().min(0).max(255), bytes: z.number().int().min(1).max(1 << 30) }),
   /** Forget this lesson's step states (the learner starts the lesson again). */
   z.object({ type: z.literal('reset-lesson') }),
+  // Step verification and catch-up (see their section above).
+  verifyStepMessageSchema,
+  catchUpMessageSchema,
 ]);
 export type ClientMessage = z.infer<typeof clientMessageSchema>;
 
@@ -206,9 +231,80 @@ export const errorCodeSchema = z.enum([
   'unknown-block',
   'terminal-busy', // a block was refused: its terminal is busy and its queue of waiting blocks is full
   'spawn-failed', // the target could not start a shell
+  'catch-up-busy', // a catch-up is already running for this learner
+  'unknown-step', // verify-step or catch-up named a step this lesson does not have
   'internal',
 ]);
 export type ErrorCode = z.infer<typeof errorCodeSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Step verification and catch-up (runner -> page/checker). Additive, see the section above.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * What one check of a step says before the step's blocks ran:
+ * - `fails-before`: the check does not pass yet, so its passing later proves the step;
+ * - `passes-too-early`: a state check exited 0 within VERIFY_WINDOW_MS, or an expected-output
+ *   pattern matches the empty output (a pattern that matches nothing printed proves nothing);
+ *   the check is broken;
+ * - `proves-nothing`: the step has no state check and no expected output, only exit codes (or
+ *   nothing): its blocks pass whenever they finish as expected, so nothing can fail before.
+ */
+export const verifyVerdictSchema = z.enum(['fails-before', 'passes-too-early', 'proves-nothing']);
+export type VerifyVerdict = z.infer<typeof verifyVerdictSchema>;
+
+/**
+ * A state check "passes too early" if it exits 0 at any attempt within this window (or within its
+ * own timeout, if shorter), polled at its own interval: a check that would turn true by itself a
+ * moment later (something still converging from an earlier step) proves no more than one that is
+ * already true.
+ */
+export const VERIFY_WINDOW_MS = 1000;
+
+export const verifiedCheckSchema = z.object({
+  /** As in checkResultSchema: `output` for a block's expected output, or the state check's index. */
+  check: z.union([z.literal('output'), z.literal('exit-code'), z.number().int().min(0)]),
+  /** The block whose expected output or exit code this is. */
+  block: qualifiedIdSchema.optional(),
+  verdict: verifyVerdictSchema,
+  message: z.string(),
+});
+export type VerifiedCheck = z.infer<typeof verifiedCheckSchema>;
+
+export const verifiedMessageSchema = z.object({
+  type: z.literal('verified'),
+  step: qualifiedIdSchema,
+  /** False when any check passes too early. */
+  ok: z.boolean(),
+  checks: z.array(verifiedCheckSchema),
+  durationMs: z.number().min(0),
+});
+export type VerifiedMessage = z.infer<typeof verifiedMessageSchema>;
+
+export const catchUpStateSchema = z.enum(['running', 'passed', 'failed']);
+export type CatchUpState = z.infer<typeof catchUpStateSchema>;
+
+/**
+ * Catch-up progress, sent to the page that asked: `running` as each block starts (with `done` of
+ * `total` blocks finished), then `passed` once every earlier step passed, or `failed` at the first
+ * block or step that did not pass, with why. Blocks and steps of this lesson also get their usual
+ * `block`/`step` frames; those of earlier lessons are stored as usual.
+ */
+export const catchUpStatusMessageSchema = z.object({
+  type: z.literal('catch-up'),
+  lesson: idSchema,
+  /** The step caught up to, if one was asked for. */
+  step: qualifiedIdSchema.optional(),
+  state: catchUpStateSchema,
+  done: z.number().int().min(0),
+  total: z.number().int().min(0),
+  /** The block running (or that failed). */
+  block: qualifiedIdSchema.optional(),
+  message: z.string(),
+  /** The failing checks, with diffs, when `failed`. */
+  results: z.array(checkResultSchema).default([]),
+});
+export type CatchUpStatusMessage = z.infer<typeof catchUpStatusMessageSchema>;
 
 export const serverMessageSchema = z.discriminatedUnion('type', [
   z.object({
@@ -234,6 +330,9 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('block'), status: blockStatusSchema }),
   z.object({ type: z.literal('step'), status: stepStatusSchema }),
   z.object({ type: z.literal('error'), code: errorCodeSchema, message: z.string(), ref: z.string().optional() }),
+  // Step verification and catch-up (see their section above).
+  verifiedMessageSchema,
+  catchUpStatusMessageSchema,
 ]);
 export type ServerMessage = z.infer<typeof serverMessageSchema>;
 
