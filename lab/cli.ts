@@ -6,10 +6,10 @@
 
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { bgpSessions, down, existingNetns, fail, FAILURE_MODES, frrPids, birdPid, readFailures, restore, up, waitForFabric, FabricError, type FailureMode } from './fabric.ts';
+import { down, fail, FAILURE_MODES, restore, up, waitForFabric, FabricError, type FailureMode } from './fabric.ts';
 import { HOST_DEVICE, SHELL_RC, deviceCommand, resolveTarget, run, selectedSandbox } from './layout.ts';
 import { SandboxError, currentSandbox, ensureSandbox, findKeeper, listSandboxes, nsenterArgs, stopSandbox } from './sandbox.ts';
-import { listServices } from './services.ts';
+import { collectStatus, watchStatus } from './status.ts';
 import { loadTopology, TopologyError, type Topology } from './topology.ts';
 
 const CLI_PATH = fileURLToPath(import.meta.url);
@@ -31,7 +31,9 @@ Commands:
                         idempotent. --wait: also wait until every leaf-spine BGP session is
                         Established (default timeout ${DEFAULT_WAIT_SECONDS} s). --fabric-only: start no services
                         (cluster emulation), so nodes keep the bootstrap BIRD configuration
-  status [--json]       devices, links and BGP sessions at a glance
+  status [--json [--watch]]
+                        devices, links and BGP sessions at a glance; --watch: a JSON line
+                        now and one whenever the status changes (looks every second)
   ssh DEVICE            interactive shell in DEVICE (hostname and prompt as the original lab;
                         vtysh on switches, birdc on nodes)
   shell DEVICE          same as ssh; "host" is the sandbox's lab host
@@ -176,40 +178,10 @@ async function shellIn(sandbox: string, topology: Topology, device: string): Pro
 }
 
 async function status(sandbox: string, topology: Topology, json: boolean): Promise<number> {
-  const present = existingNetns();
-  const failures = readFailures();
-  const [sessions, services, linkStates] = await Promise.all([
-    bgpSessions(topology),
-    listServices(topology),
-    Promise.all(
-      topology.devices.filter((d) => present.has(d.name)).map(async (d) => {
-        const result = await run(['ip', '-n', d.name, '-j', 'link', 'show']);
-        const links = result.code === 0 ? (JSON.parse(result.stdout) as { ifname: string; operstate: string; flags: string[] }[]) : [];
-        return [d.name, new Map(links.map((l) => [l.ifname, l.flags.includes('UP') ? (l.flags.includes('LOWER_UP') ? 'up' : 'no-carrier') : 'down']))] as const;
-      }),
-    ),
-  ]);
-  const linkState = new Map(linkStates);
-  const devices = topology.devices.map((d) => {
-    const daemons = d.kind === 'node' ? { bird: birdPid(d.name) } : Object.fromEntries(frrPids(d.name));
-    const failure = failures.find((f) => f.target === d.name);
-    return {
-      name: d.name,
-      kind: d.kind,
-      hostname: d.hostname,
-      state: !present.has(d.name) ? 'not created' : failure ? `failed (${failure.mode})` : 'up',
-      daemons: Object.entries(daemons).map(([name, pid]) => ({ name, running: pid !== undefined })),
-      pods: d.kind === 'node' ? topology.pods.filter((p) => p.node === d.name).map((p) => ({ pod: `${p.namespace}/${p.name}`, ip: p.ip, present: present.has(p.netns) })) : [],
-    };
-  });
-  const links = topology.links.map((link) => ({
-    id: link.id,
-    a: linkState.get(link.a.device)?.get(link.a.iface) ?? 'absent',
-    b: linkState.get(link.b.device)?.get(link.b.iface) ?? 'absent',
-    failed: failures.some((f) => f.target === link.id),
-  }));
+  const report = await collectStatus(sandbox, topology);
+  const { devices, links, sessions, failures, services } = report;
   if (json) {
-    print(JSON.stringify({ sandbox, devices, links, sessions, failures, services }, null, 2));
+    print(JSON.stringify(report, null, 2));
     return 0;
   }
   print(`Sandbox ${sandbox}`);
@@ -340,8 +312,10 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'status': {
       const json = flag(args, '--json');
+      const watch = flag(args, '--watch');
       noMoreOptions(args, command);
-      return status(sandbox, topology, json);
+      if (watch && !json) throw new UsageError('lab status --watch needs --json (one JSON line per change)');
+      return watch ? watchStatus(sandbox, topology, (line) => process.stdout.write(`${line}\n`)) : status(sandbox, topology, json);
     }
     case 'fail': {
       const mode = option(args, '--mode');

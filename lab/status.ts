@@ -1,0 +1,175 @@
+// What `lab status` reports, gathered in one place (runs inside the sandbox): devices with their
+// state, rack and (for Kubernetes nodes) readiness, links with each end's state, BGP sessions with
+// the device at the other end, failures and services. `lab status --json --watch` prints it again,
+// one JSON line, whenever it changes, from one long-running process: a page showing the lab live
+// costs one process per lab instead of a `lab` start-up per look.
+
+import { existsSync } from 'node:fs';
+import { bgpSessions, birdPid, existingNetns, frrPids, readFailures, type BgpSession } from './fabric.ts';
+import { execInDevice, run } from './layout.ts';
+import { listServices } from './services.ts';
+import type { Device, Topology } from './topology.ts';
+
+/**
+ * `--watch` looks at the lab this often. A link cut or a session drop shows within about this
+ * long plus one look (≈0.1 s), quick enough to watch failover as it happens (BFD takes 0.9 s);
+ * a look costs a few vtysh/birdc/ip calls, so looking much faster would cost a learner's lab more
+ * CPU than its routing daemons use.
+ */
+export const WATCH_INTERVAL_MS = 1000;
+/**
+ * Node readiness is asked from the API server less often: a node turns NotReady only after a 10 s
+ * grace period (lab/cluster/api-server.ts), and each ask starts a kubectl.
+ */
+export const READINESS_INTERVAL_MS = 3000;
+/** A kubectl that has not answered by then (API server frozen by a silent failure) means "unknown". */
+const READINESS_TIMEOUT_MS = 2000;
+const CLUSTER_SERVICES_MODULE = new URL('./cluster/services.ts', import.meta.url);
+
+export interface StatusSession extends BgpSession {
+  /** The device at the other end, when the peer is an interface, an address or a BIRD protocol of a known device. */
+  peerDevice: string | null;
+}
+
+export interface StatusReport {
+  sandbox: string;
+  devices: {
+    name: string;
+    kind: Device['kind'];
+    hostname: string;
+    /** The rack of a leaf or a node; absent for spines. */
+    rack?: string;
+    state: string;
+    /** Kubernetes nodes: the Node's Ready condition; null when unknown (no API server, no answer). */
+    ready?: boolean | null;
+    daemons: { name: string; running: boolean }[];
+    pods: { pod: string; ip: string; present: boolean }[];
+  }[];
+  links: { id: string; a: string; b: string; failed: boolean }[];
+  sessions: StatusSession[];
+  failures: ReturnType<typeof readFailures>;
+  services: Awaited<ReturnType<typeof listServices>>;
+}
+
+/** An IPv4 address written in a BIRD protocol name, as calico-node names them: `Node_10_50_1_1`, `Mesh_192_168_201_1`. */
+const PROTOCOL_ADDRESS = /_(\d+)_(\d+)_(\d+)_(\d+)$/;
+
+/** The device a session's peer belongs to: a linked interface, an address of a device, or the address in a BIRD protocol name. */
+export function peerDevice(topology: Topology, session: BgpSession): string | null {
+  const device = topology.devices.find((d) => d.name === session.device);
+  if (!device) return null;
+  const port = device.ports.find((p) => p.iface === session.peer);
+  if (port) return port.peer.device;
+  const match = PROTOCOL_ADDRESS.exec(session.peer);
+  const address = match ? match.slice(1).join('.') : session.peer;
+  const owner = topology.devices.find(
+    (d) =>
+      d.name !== device.name &&
+      (d.loopback.address === address || ('vlan10' in d && (d as { vlan10?: { address: string } }).vlan10?.address === address) || d.ports.some((p) => p.address?.address === address)),
+  );
+  return owner?.name ?? null;
+}
+
+/** Each node's Ready condition as the API server says it, or null for every node when it cannot be asked. */
+export async function nodeReadiness(sandbox: string, topology: Topology): Promise<Map<string, boolean | null>> {
+  const nodes = topology.devices.filter((d) => d.kind === 'node');
+  const unknown = new Map(nodes.map((n) => [n.name, null as boolean | null]));
+  // The cluster emulation is optional (lab/services.ts loads it the same way); without it, or
+  // without its services running (--fabric-only), there is no API server to ask.
+  if (!existsSync(CLUSTER_SERVICES_MODULE)) return unknown;
+  const cluster = (await import(CLUSTER_SERVICES_MODULE.href)) as { apiServerNode?: (topology: Topology) => string };
+  const apiNode = cluster.apiServerNode?.(topology);
+  if (!apiNode || !existingNetns().has(apiNode)) return unknown;
+  if (!(await listServices(topology)).some((s) => s.device === apiNode && s.pid !== undefined)) return unknown;
+  if (readFailures().some((f) => f.target === apiNode && f.mode !== 'link')) return unknown; // stopped or frozen: nobody answers
+  const result = await execInDevice(sandbox, topology, apiNode, ['kubectl', 'get', 'nodes', '-o', 'json'], { timeoutMs: READINESS_TIMEOUT_MS }).catch(() => undefined);
+  if (!result || result.code !== 0) return unknown;
+  try {
+    const list = JSON.parse(result.stdout) as { items?: { metadata?: { name?: string }; status?: { conditions?: { type?: string; status?: string }[] } }[] };
+    for (const item of list.items ?? []) {
+      const name = item.metadata?.name;
+      if (name === undefined || !unknown.has(name)) continue;
+      const ready = item.status?.conditions?.find((c) => c.type === 'Ready');
+      unknown.set(name, ready ? ready.status === 'True' : null);
+    }
+  } catch {
+    // Not JSON (a kubectl error on stdout): readiness stays unknown, which is what the report says.
+  }
+  return unknown;
+}
+
+/** Everything `lab status` shows. `readiness` may be given (a watch asks for it less often). */
+export async function collectStatus(sandbox: string, topology: Topology, readiness?: Map<string, boolean | null>): Promise<StatusReport> {
+  const present = existingNetns();
+  const failures = readFailures();
+  const [sessions, services, linkStates, ready] = await Promise.all([
+    bgpSessions(topology),
+    listServices(topology),
+    Promise.all(
+      topology.devices.filter((d) => present.has(d.name)).map(async (d) => {
+        const result = await run(['ip', '-n', d.name, '-j', 'link', 'show']);
+        const links = result.code === 0 ? (JSON.parse(result.stdout) as { ifname: string; operstate: string; flags: string[] }[]) : [];
+        return [d.name, new Map(links.map((l) => [l.ifname, l.flags.includes('UP') ? (l.flags.includes('LOWER_UP') ? 'up' : 'no-carrier') : 'down']))] as const;
+      }),
+    ),
+    readiness ?? nodeReadiness(sandbox, topology),
+  ]);
+  const linkState = new Map(linkStates);
+  const devices = topology.devices.map((d) => {
+    const daemons = d.kind === 'node' ? { bird: birdPid(d.name) } : Object.fromEntries(frrPids(d.name));
+    const failure = failures.find((f) => f.target === d.name);
+    return {
+      name: d.name,
+      kind: d.kind,
+      hostname: d.hostname,
+      ...(d.kind === 'spine' ? {} : { rack: d.rack }),
+      state: !present.has(d.name) ? 'not created' : failure ? `failed (${failure.mode})` : 'up',
+      ...(d.kind === 'node' ? { ready: ready.get(d.name) ?? null } : {}),
+      daemons: Object.entries(daemons).map(([name, pid]) => ({ name, running: pid !== undefined })),
+      pods: d.kind === 'node' ? topology.pods.filter((p) => p.node === d.name).map((p) => ({ pod: `${p.namespace}/${p.name}`, ip: p.ip, present: present.has(p.netns) })) : [],
+    };
+  });
+  const links = topology.links.map((link) => ({
+    id: link.id,
+    a: linkState.get(link.a.device)?.get(link.a.iface) ?? 'absent',
+    b: linkState.get(link.b.device)?.get(link.b.iface) ?? 'absent',
+    failed: failures.some((f) => f.target === link.id),
+  }));
+  return {
+    sandbox,
+    devices,
+    links,
+    sessions: sessions.map((s) => ({ ...s, peerDevice: peerDevice(topology, s) })),
+    failures,
+    services,
+  };
+}
+
+/**
+ * `lab status --json --watch`: one compact JSON line now and one each time the report changes,
+ * looking every WATCH_INTERVAL_MS, until stdout closes or the process is ended. Never returns
+ * normally while the reader is there.
+ */
+export async function watchStatus(sandbox: string, topology: Topology, write: (line: string) => boolean | void): Promise<number> {
+  let last = '';
+  let readiness: Map<string, boolean | null> | undefined;
+  let readinessAt = -Infinity;
+  let closed = false;
+  process.stdout.on('error', () => {
+    closed = true; // EPIPE: the reader went away, which is how a watch normally ends
+  });
+  while (!closed) {
+    const started = Date.now();
+    if (started - readinessAt >= READINESS_INTERVAL_MS) {
+      readiness = await nodeReadiness(sandbox, topology);
+      readinessAt = Date.now();
+    }
+    const line = JSON.stringify(await collectStatus(sandbox, topology, readiness));
+    if (line !== last) {
+      last = line;
+      write(line);
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, WATCH_INTERVAL_MS - (Date.now() - started))));
+  }
+  return 0;
+}
