@@ -12,6 +12,7 @@ import type { ProgressStore } from './progress-store.ts';
 import { createShellNonce } from './shell-marks.ts';
 import type { ShellIntegration, Target } from './target.ts';
 import { TerminalSession, type Attachment, type Job } from './terminal-session.ts';
+import { TopologyWatch } from './topology-watch.ts';
 import { verifyStep } from './verify-step.ts';
 
 /** Size of a shell started before any page said how big its terminal is (a `run` before `open`). */
@@ -54,11 +55,14 @@ export class Learner {
   readonly #statusListeners = new Set<(event: StatusEvent) => void>();
   /** The catch-up running for this learner, if any: one at a time. */
   #catchUp: AbortController | null = null;
+  /** The live lab graph, observed while a page of this learner shows it. */
+  readonly topology: TopologyWatch;
   #disposed = false;
 
   constructor(id: string, ctx: LearnerContext) {
     this.id = id;
     this.#ctx = ctx;
+    this.topology = new TopologyWatch(ctx.target, id, ctx.log);
     for (const status of ctx.store.blocks(id)) this.#blocks.set(status.block, status);
     for (const status of ctx.store.steps(id)) this.#steps.set(status.step, status);
   }
@@ -80,6 +84,7 @@ export class Learner {
 
   removePage(page: PageLink): void {
     if (!this.#pages.delete(page)) return;
+    this.topology.remove(page);
     for (const [name, attachment] of page.attachments) this.#terminals.get(name)?.detach(attachment);
     page.attachments.clear();
   }
@@ -385,6 +390,7 @@ export class Learner {
     this.#disposed = true;
     for (const controller of this.#checkRuns.values()) controller.abort();
     this.#checkRuns.clear();
+    this.topology.dispose();
     this.#catchUp?.abort();
     for (const page of this.#pages) page.attachments.clear();
     this.#pages.clear();

@@ -24,7 +24,8 @@ const TARGETS = ['local', 'lab'] as const;
 type TargetName = (typeof TARGETS)[number];
 
 const USAGE = `usage: node runner/main.ts [--host 127.0.0.1] [--port 4321] [--site DIR] [--state DIR]
-                         [--target local|lab] [--allow-origin URL]... [--idle-minutes N] [--user-rc]`;
+                         [--target local|lab] [--allow-origin URL]... [--idle-minutes N] [--user-rc]
+                         [--topology-command CMD]`;
 
 class UsageError extends Error {}
 
@@ -38,6 +39,8 @@ type Options = {
   allowOrigins: string[];
   idleMs: number;
   userRc: boolean;
+  /** Local target: a command printing lab snapshots as JSON lines, for the topology view. */
+  topologyCommand: string | undefined;
 };
 
 function parseArgs(argv: string[]): Options {
@@ -51,6 +54,7 @@ function parseArgs(argv: string[]): Options {
     allowOrigins: [],
     idleMs: DEFAULT_IDLE_MS,
     userRc: false,
+    topologyCommand: undefined,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
@@ -105,6 +109,9 @@ function parseArgs(argv: string[]): Options {
       case '--user-rc':
         options.userRc = true;
         break;
+      case '--topology-command':
+        options.topologyCommand = value();
+        break;
       case '--help':
       case '-h':
         process.stdout.write(`${USAGE}\n`);
@@ -143,7 +150,10 @@ async function buildIfNeeded(site: string): Promise<void> {
 }
 
 async function createTarget(options: Options): Promise<Target> {
-  if (options.target === 'local') return new LocalShellTarget({ stateDir: options.state, userRc: options.userRc });
+  if (options.target === 'local') {
+    return new LocalShellTarget({ stateDir: options.state, userRc: options.userRc, topologyCommand: options.topologyCommand });
+  }
+  if (options.topologyCommand !== undefined) throw new UsageError('--topology-command is for --target local; the lab target observes the lab itself');
   return new LabTarget();
 }
 

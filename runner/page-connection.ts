@@ -182,6 +182,9 @@ export class PageConnection implements PageLink {
       case 'reset-lesson':
         this.#learner.resetLesson(this.lesson);
         return;
+      case 'watch-topology':
+        this.#learner.topology.add(this);
+        return;
       // Step verification and catch-up: neither holds up the frames after it (a verification
       // polls for a second, a catch-up runs for as long as the earlier lessons take).
       case 'verify-step': {

@@ -145,6 +145,107 @@ export const courseManifestSchema = z.object({
 export type CourseManifest = z.infer<typeof courseManifestSchema>;
 
 // ---------------------------------------------------------------------------------------------
+// Lab state (runner -> page): a snapshot of the learner's lab as a graph, for the live topology
+// view. Generic on purpose: devices with a role and a group, links between "device:iface" ends,
+// sessions between two devices. The runner gets snapshots from its target (Target.observe) and
+// knows nothing of what the devices are; the page lays the graph out from roles and groups.
+// Additive: a page that never sends `watch-topology` never gets `topology` frames.
+// ---------------------------------------------------------------------------------------------
+
+/** Lab names (devices, interfaces, groups): short, printable, no spaces. */
+const labNameSchema = z.string().min(1).max(80).regex(/^[A-Za-z0-9][A-Za-z0-9._:/@-]*$/, 'letters, digits and . _ : / @ -');
+
+/**
+ * What a device is; the page draws spines on top, leaves below them, nodes below their leaves and
+ * pods inside their node. `other` is drawn in a row of its own.
+ */
+export const labDeviceRoleSchema = z.enum(['spine', 'leaf', 'node', 'pod', 'other']);
+export type LabDeviceRole = z.infer<typeof labDeviceRoleSchema>;
+
+/** `failed`: made to fail on purpose (a failure injected in the lab); `notready`: up but not serving. */
+export const labDeviceStateSchema = z.enum(['up', 'down', 'failed', 'notready']);
+export type LabDeviceState = z.infer<typeof labDeviceStateSchema>;
+
+export const labDeviceSchema = z.object({
+  name: labNameSchema,
+  role: labDeviceRoleSchema,
+  /** Devices of one group (a rack) are drawn side by side; absent for devices shared by all (spines). */
+  group: labNameSchema.optional(),
+  /** For a pod: the device it runs on. */
+  parent: labNameSchema.optional(),
+  state: labDeviceStateSchema,
+  /** One line shown on hover, such as "failed (silent)" or "NotReady". */
+  detail: z.string().max(200).optional(),
+});
+export type LabDevice = z.infer<typeof labDeviceSchema>;
+
+export const labLinkStateSchema = z.enum(['up', 'down']);
+export type LabLinkState = z.infer<typeof labLinkStateSchema>;
+
+export const labLinkSchema = z.object({
+  /** Ends as "device:iface". */
+  a: labNameSchema,
+  b: labNameSchema,
+  state: labLinkStateSchema,
+  detail: z.string().max(200).optional(),
+});
+export type LabLink = z.infer<typeof labLinkSchema>;
+
+export const labSessionProtocolSchema = z.enum(['bgp', 'bfd']);
+
+export const labSessionSchema = z.object({
+  /** The two devices; `a` is the one that reported first, `b` its peer. */
+  a: labNameSchema,
+  b: labNameSchema,
+  protocol: labSessionProtocolSchema,
+  /** As the daemons say it: "Established", "Active", "Idle", "Connect", "down"… */
+  state: z.string().min(1).max(80),
+  established: z.boolean(),
+  detail: z.string().max(200).optional(),
+});
+export type LabSession = z.infer<typeof labSessionSchema>;
+
+/** A lab far bigger than a course's fits; a bigger snapshot is a bug in the target. */
+export const MAX_LAB_ITEMS = 500;
+
+export const labSnapshotSchema = z.object({
+  devices: z.array(labDeviceSchema).max(MAX_LAB_ITEMS),
+  links: z.array(labLinkSchema).max(MAX_LAB_ITEMS),
+  sessions: z.array(labSessionSchema).max(MAX_LAB_ITEMS),
+});
+export type LabSnapshot = z.infer<typeof labSnapshotSchema>;
+
+/** One difference between two snapshots: "leaf10 → k8s-master BGP: Established → Active". */
+export const labChangeSchema = z.object({
+  kind: z.enum(['device', 'link', 'session']),
+  /** The device, "a:x — b:y" for a link, "a → b BGP" for a session. */
+  subject: z.string().max(200),
+  /** Absent when the item appeared. */
+  from: z.string().max(80).optional(),
+  /** Absent when the item disappeared. */
+  to: z.string().max(80).optional(),
+  /** When the runner saw it, ms since the epoch. */
+  at: z.number(),
+});
+export type LabChange = z.infer<typeof labChangeSchema>;
+
+/** Page -> runner: send `topology` frames for this learner's lab while this page is connected. */
+export const watchTopologyMessageSchema = z.object({ type: z.literal('watch-topology') });
+
+/**
+ * Runner -> page: the lab as it is now (sent when a page starts watching and whenever it changes),
+ * with the latest changes seen (newest last). `snapshot` is null while the lab cannot be observed
+ * (starting, down), with `unavailable` saying why.
+ */
+export const topologyMessageSchema = z.object({
+  type: z.literal('topology'),
+  snapshot: labSnapshotSchema.nullable(),
+  unavailable: z.string().max(2000).optional(),
+  changes: z.array(labChangeSchema).max(50),
+});
+export type TopologyMessage = z.infer<typeof topologyMessageSchema>;
+
+// ---------------------------------------------------------------------------------------------
 // Step verification and catch-up (page/checker -> runner). Additive: older runners answer these
 // with `bad-frame`, older pages never send them.
 // ---------------------------------------------------------------------------------------------
@@ -183,6 +284,8 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ack'), channel: z.number().int().min(0).max(255), bytes: z.number().int().min(1).max(1 << 30) }),
   /** Forget this lesson's step states (the learner starts the lesson again). */
   z.object({ type: z.literal('reset-lesson') }),
+  // Lab state (see its section above).
+  watchTopologyMessageSchema,
   // Step verification and catch-up (see their section above).
   verifyStepMessageSchema,
   catchUpMessageSchema,
@@ -330,6 +433,8 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('block'), status: blockStatusSchema }),
   z.object({ type: z.literal('step'), status: stepStatusSchema }),
   z.object({ type: z.literal('error'), code: errorCodeSchema, message: z.string(), ref: z.string().optional() }),
+  // Lab state (see its section above).
+  topologyMessageSchema,
   // Step verification and catch-up (see their section above).
   verifiedMessageSchema,
   catchUpStatusMessageSchema,

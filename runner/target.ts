@@ -3,6 +3,8 @@
 // local shell, the embedded lab sandbox and an ssh host are all targets, and nothing else in the
 // runner knows which one it talks to.
 
+import type { LabSnapshot } from './protocol.ts';
+
 /** How the runner's shell integration reaches a shell: an rc file for bash and its environment. */
 export type ShellIntegration = {
   /** Path of runner/shell-integration.bash, to be loaded as the shell's rc file (`--rcfile`). */
@@ -39,11 +41,23 @@ export interface Target {
   shell(learner: string, terminal: string, integration: ShellIntegration): Promise<ShellResult>;
   /** Runs a hidden command where the terminal's shell runs; never throws for a failing command. */
   exec(learner: string, terminal: string, command: string, timeoutMs: number): Promise<ExecResult>;
+  /**
+   * Optional: watches the learner's lab and calls `listener` with a snapshot now and whenever it
+   * may have changed (the runner drops repeats), until the returned handle is disposed. The runner
+   * observes a learner only while a page shows the topology, and at most once per learner.
+   */
+  observe?(learner: string, listener: (observation: LabObservation) => void): Observation;
   /** Releases everything held for a learner (sandbox, working directory state). Idempotent. */
   disposeLearner(learner: string): Promise<void>;
   /** Releases everything; idempotent. */
   dispose(): Promise<void>;
 }
+
+/** A snapshot of the lab, or why there is none (starting, down, the observer failed). */
+export type LabObservation = { ok: true; snapshot: LabSnapshot } | TargetFailure;
+
+/** A running observation; dispose() stops it (idempotent) and no listener call follows. */
+export type Observation = { dispose(): void };
 
 /** Bytes of a hidden command's output kept for a check's message. */
 export const MAX_EXEC_OUTPUT_BYTES = 64 * 1024;

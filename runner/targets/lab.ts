@@ -6,11 +6,14 @@
 //   lab --sandbox NAME shell DEVICE          a terminal (the integration via LAB_SHELL_INIT)
 //   lab --sandbox NAME exec DEVICE -- CMD    a state check's hidden command
 //   lab --sandbox NAME down                  when the learner is reaped or the runner stops
+//   lab --sandbox NAME status --json --watch while a page shows the learner's lab (Target.observe)
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MAX_EXEC_OUTPUT_BYTES, type ExecResult, type ShellIntegration, type ShellResult, type Target } from '../target.ts';
+import { MAX_EXEC_OUTPUT_BYTES, type ExecResult, type LabObservation, type Observation, type ShellIntegration, type ShellResult, type Target } from '../target.ts';
+import { parseLabStatus } from './lab-snapshot.ts';
+import { observeCommand } from './observe-command.ts';
 
 export const LAB_CLI = fileURLToPath(new URL('../../lab/bin/lab', import.meta.url));
 
@@ -136,6 +139,27 @@ export class LabTarget implements Target {
     if (up.code !== 0) return { exitCode: null, output: `the lab is not up: ${up.output.slice(-ERROR_TAIL_CHARS).trim()}`, timedOut: false };
     const result = await this.#run(learner, ['exec', terminal, '--', 'bash', '-c', command], timeoutMs);
     return { exitCode: result.code, output: result.output, timedOut: result.timedOut };
+  }
+
+  /** The learner's lab as `lab status --json --watch` sees it, once the lab is up. */
+  observe(learner: string, listener: (observation: LabObservation) => void): Observation {
+    return observeCommand({
+      listener,
+      parse: parseLabStatus,
+      prepare: async (emit) => {
+        if (this.#disposed) return { ok: false, message: 'the lab target is shut down' };
+        if (!this.#up.has(learner)) emit({ ok: false, message: 'the lab is starting' });
+        const up = await this.#ensureUp(learner);
+        if (up.code !== 0) return { ok: false, message: `the lab is not up: ${up.output.slice(-ERROR_TAIL_CHARS).trim()}` };
+        return { ok: true, file: this.#cli, args: ['--sandbox', this.sandbox(learner), 'status', '--json', '--watch'], env: this.#baseEnv() };
+      },
+      track: (child, running) => {
+        let set = this.#running.get(learner);
+        if (!set) this.#running.set(learner, (set = new Set()));
+        if (running) set.add(child);
+        else set.delete(child);
+      },
+    });
   }
 
   async disposeLearner(learner: string): Promise<void> {

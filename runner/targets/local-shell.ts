@@ -5,7 +5,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { MAX_EXEC_OUTPUT_BYTES, type ExecResult, type ShellIntegration, type ShellResult, type Target } from '../target.ts';
+import { labSnapshotSchema } from '../protocol.ts';
+import { MAX_EXEC_OUTPUT_BYTES, type ExecResult, type LabObservation, type Observation, type ShellIntegration, type ShellResult, type Target } from '../target.ts';
+import { observeCommand } from './observe-command.ts';
 
 export type LocalShellOptions = {
   /** Learners' working directories are made under `<stateDir>/learners/`. */
@@ -14,6 +16,13 @@ export type LocalShellOptions = {
   userRc?: boolean;
   /** The shell; `bash` from PATH by default. */
   bash?: string;
+  /**
+   * A command (run with `bash -c`, in the learner's working directory, with COURSE_LEARNER set)
+   * that prints the learner's lab as protocol lab snapshots, one JSON line each time it changes:
+   * how a course run on a plain shell (a VM lab, a test) feeds the topology view. Without it this
+   * target has no lab to show.
+   */
+  topologyCommand?: string;
 };
 
 /** Learner ids are made by the runner (hex); anything else here is a programmer mistake. */
@@ -43,6 +52,22 @@ export class LocalShellTarget implements Target {
     env.TERM = 'xterm-256color';
     env.COLORTERM = 'truecolor';
     return env;
+  }
+
+  /** Only with `topologyCommand`: its lines, each a lab snapshot. */
+  get observe(): ((learner: string, listener: (observation: LabObservation) => void) => Observation) | undefined {
+    const command = this.#options.topologyCommand;
+    if (command === undefined) return undefined;
+    return (learner, listener) =>
+      observeCommand({
+        listener,
+        parse: parseSnapshotLine,
+        prepare: async () => {
+          const cwd = this.workDir(learner);
+          await mkdir(cwd, { recursive: true });
+          return { ok: true, file: this.#options.bash ?? 'bash', args: ['-c', command], env: { ...this.#baseEnv(), COURSE_LEARNER: learner }, cwd };
+        },
+      });
   }
 
   async shell(learner: string, _terminal: string, integration: ShellIntegration): Promise<ShellResult> {
@@ -122,4 +147,18 @@ function killGroup(child: ChildProcess): void {
     // ESRCH: the group is already gone, which is what we wanted.
     if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
   }
+}
+
+function parseSnapshotLine(line: string): LabObservation {
+  let json: unknown;
+  try {
+    json = JSON.parse(line);
+  } catch (error) {
+    return { ok: false, message: `the topology command printed a line that is not JSON: ${(error as Error).message}` };
+  }
+  const parsed = labSnapshotSchema.safeParse(json);
+  if (!parsed.success) {
+    return { ok: false, message: `the topology command printed an invalid snapshot: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` };
+  }
+  return { ok: true, snapshot: parsed.data };
 }
