@@ -32,6 +32,10 @@ export type LearnerContext = {
   target: Target;
   integrationRcfile: string;
   log: (line: string) => void;
+  /** Workshop mode: told after any change a dashboard shows (steps, pages, terminals). */
+  onChange?: (learner: Learner) => void;
+  /** Workshop mode: why this block may not run now (its lesson is locked), or null. */
+  refuseRun?: (learner: Learner, block: IndexedBlock) => { code: ErrorCode; message: string } | null;
 };
 
 export type OpenResult = { ok: true; terminal: TerminalSession } | { ok: false; code: ErrorCode; message: string };
@@ -80,6 +84,7 @@ export class Learner {
   addPage(page: PageLink): void {
     this.#pages.add(page);
     this.#ctx.store.touchLearner(this.id);
+    this.#ctx.onChange?.(this);
   }
 
   removePage(page: PageLink): void {
@@ -87,6 +92,7 @@ export class Learner {
     this.topology.remove(page);
     for (const [name, attachment] of page.attachments) this.#terminals.get(name)?.detach(attachment);
     page.attachments.clear();
+    this.#ctx.onChange?.(this);
   }
 
   lessonState(lesson: string): { steps: StepStatus[]; blocks: BlockStatus[] } {
@@ -146,6 +152,7 @@ export class Learner {
     }
     this.#terminals.set(name, terminal);
     this.#ctx.log(`learner ${this.id}: terminal ${name} started (pid ${terminal.pid})`);
+    this.#ctx.onChange?.(this);
     return { ok: true, terminal };
   }
 
@@ -159,6 +166,7 @@ export class Learner {
       page.send({ type: 'exited', terminal: name, exitCode });
     }
     terminal.dispose();
+    this.#ctx.onChange?.(this);
   }
 
   // -- blocks ------------------------------------------------------------------------------------
@@ -166,6 +174,8 @@ export class Learner {
   /** Runs a block (already checked to belong to the page's lesson). */
   async runBlock(indexed: IndexedBlock, interrupt: boolean): Promise<{ ok: true } | { ok: false; code: ErrorCode; message: string }> {
     const { block } = indexed;
+    const refused = this.#ctx.refuseRun?.(this, indexed);
+    if (refused) return { ok: false, ...refused };
     const opened = await this.openTerminal(block.terminal);
     if (!opened.ok) return opened;
     const job: Job = {
@@ -273,6 +283,7 @@ export class Learner {
     if (settled) this.#ctx.store.putStep(this.id, status, status.updatedAt);
     for (const listener of this.#statusListeners) listener({ kind: 'step', status });
     this.#broadcast(lesson, { type: 'step', status });
+    this.#ctx.onChange?.(this);
   }
 
   #broadcast(lesson: string, message: ServerMessage): void {
@@ -382,6 +393,7 @@ export class Learner {
         this.#broadcast(lesson, { type: 'block', status: { block: block.id, state: 'idle', results: [] } });
       }
     }
+    this.#ctx.onChange?.(this);
   }
 
   /** Ends every shell and check and releases the target's resources; idempotent. */

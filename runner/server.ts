@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { Learner } from './learner.ts';
+import { Learner, type LearnerContext } from './learner.ts';
 import type { Course } from './manifest.ts';
 import { PageConnection } from './page-connection.ts';
 import type { ProgressStore } from './progress-store.ts';
@@ -49,7 +49,26 @@ export type RunnerOptions = {
   allowOrigins?: string[];
   idleMs?: number;
   log?: (line: string) => void;
+  /** Workshop mode (runner/workshop/); absent, every browser is a learner of its own, as before. */
+  extension?: RunnerExtension;
 };
+
+/**
+ * What workshop mode plugs into the server: its own routes and sockets, which learners may have a
+ * session (only those who joined), and hooks on learners. The server keeps Host checks for all.
+ */
+export interface RunnerExtension {
+  /** Serves a request it owns and returns true; `learner` is the request's learner cookie. */
+  http(req: IncomingMessage, res: ServerResponse, url: URL, learner: string): Promise<boolean>;
+  /** Takes over an upgrade it owns (its Host already checked) and returns true. */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): boolean;
+  /** Why this learner may not have a session token or a lesson socket, or null when they may. */
+  refuseLearner(learner: string): string | null;
+  onChange?: LearnerContext['onChange'];
+  refuseRun?: LearnerContext['refuseRun'];
+  /** Called once, when the server listens. */
+  started(runner: RunningRunner): void;
+}
 
 export type RunningRunner = {
   url: string;
@@ -57,6 +76,12 @@ export type RunningRunner = {
   token: string;
   /** Learners currently held (for tests and the bench). */
   learners: ReadonlyMap<string, Learner>;
+  /** Whether a page of this Origin may open a socket here. */
+  originAllowed(origin: string | undefined): boolean;
+  /** Whether this is the per-start session token. */
+  tokenMatches(token: string | null): boolean;
+  /** Closes the learner's pages, ends their shells and releases their target resources. */
+  resetLearner(id: string): Promise<void>;
   /** Ends every page, shell and check, closes the server; idempotent. */
   close(): Promise<void>;
 };
@@ -108,6 +133,8 @@ export async function startRunner(options: RunnerOptions): Promise<RunningRunner
   const learners = new Map<string, Learner>();
   const reapTimers = new Map<string, NodeJS.Timeout>();
   const connections = new Set<PageConnection>();
+  /** Whose page each connection is, so that a reset closes exactly that learner's pages. */
+  const owners = new WeakMap<PageConnection, string>();
   const extraOrigins = options.allowOrigins ?? [];
   const allowedOrigins = new Set<string>();
   let closing: Promise<void> | null = null;
@@ -121,6 +148,8 @@ export async function startRunner(options: RunnerOptions): Promise<RunningRunner
         target: options.target,
         integrationRcfile: SHELL_INTEGRATION_RCFILE,
         log,
+        onChange: options.extension?.onChange,
+        refuseRun: options.extension?.refuseRun,
       });
       learners.set(id, learner);
     }
@@ -134,7 +163,8 @@ export async function startRunner(options: RunnerOptions): Promise<RunningRunner
     if (learner.pageCount > 0 || closing) return;
     const timer = setTimeout(() => {
       reapTimers.delete(learner.id);
-      if (learner.pageCount > 0) return;
+      // A learner whose lab was reset has a new Learner under the same id by now: not this one's to reap.
+      if (learner.pageCount > 0 || learners.get(learner.id) !== learner) return;
       learners.delete(learner.id);
       log(`learner ${learner.id}: idle for ${idleMs} ms, ending their sessions`);
       learner.dispose().catch((error: unknown) => log(`learner ${learner.id}: dispose failed: ${(error as Error).stack ?? String(error)}`));
@@ -173,6 +203,11 @@ export async function startRunner(options: RunnerOptions): Promise<RunningRunner
         sendJson(res, 403, { error: `cross-site request refused (Origin ${origin ?? 'absent'}, Sec-Fetch-Site ${site ?? 'absent'})` });
         return;
       }
+      const refusal = options.extension?.refuseLearner(learner);
+      if (refusal) {
+        sendJson(res, 403, { error: refusal });
+        return;
+      }
       sendJson(res, 200, { token, learner } satisfies SessionResponse);
       return;
     }
@@ -181,6 +216,7 @@ export async function startRunner(options: RunnerOptions): Promise<RunningRunner
       sendJson(res, 200, { steps: live ? live.allSteps() : options.store.steps(learner) } satisfies ProgressResponse);
       return;
     }
+    if (options.extension && (await options.extension.http(req, res, url, learner))) return;
     await serveStatic(siteDir, req, res, url.pathname);
   };
 
@@ -195,13 +231,14 @@ export async function startRunner(options: RunnerOptions): Promise<RunningRunner
 
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://runner.invalid');
+    if (url.pathname !== WEBSOCKET_PATH && !closing && hostAllowed(req.headers.host) && options.extension?.upgrade(req, socket, head, url)) return;
     if (url.pathname !== WEBSOCKET_PATH) {
       refuseUpgrade(socket, 404);
       return;
     }
     const learner = learnerFrom(req);
     const origin = req.headers.origin;
-    if (closing || !hostAllowed(req.headers.host) || !sameSecret(url.searchParams.get('token'), token) || !originAllowed(origin) || !learner) {
+    if (closing || !hostAllowed(req.headers.host) || !sameSecret(url.searchParams.get('token'), token) || !originAllowed(origin) || !learner || options.extension?.refuseLearner(learner)) {
       log(`WebSocket refused: origin ${origin ?? 'absent'}, ${learner ? 'with' : 'without'} learner cookie`);
       refuseUpgrade(socket, 403);
       return;
@@ -210,6 +247,7 @@ export async function startRunner(options: RunnerOptions): Promise<RunningRunner
       const owner = learnerFor(learner);
       const connection = new PageConnection(ws, owner, options.course, log);
       connections.add(connection);
+      owners.set(connection, learner);
       ws.on('close', () => {
         connections.delete(connection);
         scheduleReap(owner);
@@ -249,5 +287,31 @@ export async function startRunner(options: RunnerOptions): Promise<RunningRunner
     return closing;
   };
 
-  return { url: `http://${hostForUrl}:${port}/`, port, token, learners, close };
+  const resetLearner = async (id: string): Promise<void> => {
+    for (const connection of connections) {
+      if (owners.get(connection) !== id) continue;
+      connection.close();
+      connections.delete(connection);
+    }
+    const timer = reapTimers.get(id);
+    if (timer) clearTimeout(timer);
+    reapTimers.delete(id);
+    const learner = learners.get(id);
+    learners.delete(id);
+    if (learner) await learner.dispose();
+    else await options.target.disposeLearner(id);
+  };
+
+  const running: RunningRunner = {
+    url: `http://${hostForUrl}:${port}/`,
+    port,
+    token,
+    learners,
+    close,
+    originAllowed,
+    tokenMatches: (given) => sameSecret(given, token),
+    resetLearner,
+  };
+  options.extension?.started(running);
+  return running;
 }
