@@ -47,7 +47,8 @@ describe('API server', () => {
     assert.deepEqual(nodes.value.items.map((n) => n.metadata.name), ['k8s-master', 'k8s-worker-1']);
     const pods = await running.client.list('pods', { namespace: 'kube-system', labelSelector: 'k8s-app=kube-dns' });
     assert.ok(pods.ok);
-    assert.deepEqual(pods.value.items.map((p) => (p as Pod).status?.podIP), ['10.10.235.193', '10.10.235.195']);
+    // Listed by name, as the walkthrough prints them: coredns-66bff467f8-578tg, then -647mw.
+    assert.deepEqual(pods.value.items.map((p) => (p as Pod).status?.podIP), ['10.10.235.195', '10.10.235.193']);
   });
 
   it('creates, refuses a duplicate, updates with a resourceVersion precondition, deletes', async () => {
