@@ -28,6 +28,20 @@ export const MIRROR_SCROLLBACK_LINES = 2000;
 /** Blocks that may wait for one terminal's prompt; one more is refused with `terminal-busy`. */
 export const MAX_QUEUED_BLOCKS = 8;
 
+/**
+ * Ctrl-C for an interrupting block. Bash prints the C mark (PS0) before it runs the command line,
+ * so "started" is not yet "the command has the terminal": a Ctrl-C then reaches bash, which cancels
+ * the rest of the line (or, between fork and handing over the terminal, nothing at all, and the
+ * command runs on). So the Ctrl-C waits, polling every FOREGROUND_POLL_MS, until a process other
+ * than the shell is in the foreground (at most FOREGROUND_WAIT_MS: a loop of builtins never hands
+ * the terminal over), and is sent again every INTERRUPT_RETRY_MS while no prompt comes back, at
+ * most MAX_INTERRUPT_RETRIES times.
+ */
+const FOREGROUND_POLL_MS = 20;
+const FOREGROUND_WAIT_MS = 2000;
+const INTERRUPT_RETRY_MS = 300;
+const MAX_INTERRUPT_RETRIES = 5;
+
 /** How long a shell gets to end after SIGHUP before SIGKILL. */
 const KILL_GRACE_MS = 2000;
 
@@ -90,6 +104,9 @@ export class TerminalSession {
   #inFlight: InFlight | null = null;
   /** Ctrl-C is owed to the in-flight block as soon as it starts (it was typed but not yet running). */
   #interruptOnStart = false;
+  #interruptRetry: NodeJS.Timeout | null = null;
+  /** The foreground process's name at the last prompt: the shell's, as the pty reports it. */
+  #shellProcess: string | null = null;
   #exited = false;
   #processGone = false;
   #killTimer: NodeJS.Timeout | null = null;
@@ -284,7 +301,7 @@ export class TerminalSession {
       // A Ctrl-C while the previous block's line is still being read would cancel that line
       // instead of the command, so it waits for the command to start.
       if (this.#inFlight && this.#inFlight.started === null) this.#interruptOnStart = true;
-      else if (!this.#tracker.atPrompt) this.interrupt();
+      else if (!this.#tracker.atPrompt) this.#interruptFor(job, 0);
     }
     return 'queued';
   }
@@ -299,8 +316,33 @@ export class TerminalSession {
     this.#pty.write(`${CLEAR_LINE}${typed}\r`);
   }
 
+  #foreground(): string {
+    try {
+      return this.#pty.process;
+    } catch {
+      // The pty is closing: no foreground process to tell apart; the prompt check decides.
+      return '';
+    }
+  }
+
+  /** Ctrl-C for a queued interrupting job, once the command has the terminal, again while no prompt comes back. */
+  #interruptFor(job: Job, retries: number, since = performance.now()): void {
+    if (this.#interruptRetry) clearTimeout(this.#interruptRetry);
+    this.#interruptRetry = null;
+    if (this.exited || !this.#queue.includes(job) || this.#tracker.atPrompt) return;
+    const shellHasTerminal = this.#shellProcess !== null && this.#foreground() === this.#shellProcess;
+    if (shellHasTerminal && performance.now() - since < FOREGROUND_WAIT_MS) {
+      this.#interruptRetry = setTimeout(() => this.#interruptFor(job, retries, since), FOREGROUND_POLL_MS);
+      return;
+    }
+    this.interrupt();
+    if (retries >= MAX_INTERRUPT_RETRIES) return;
+    this.#interruptRetry = setTimeout(() => this.#interruptFor(job, retries + 1), INTERRUPT_RETRY_MS);
+  }
+
   #onPrompt(): void {
     const inFlight = this.#inFlight;
+    this.#shellProcess = this.#foreground();
     this.#interruptOnStart = false;
     if (inFlight && inFlight.started === null) {
       // Back at a prompt without the block having started: bash refused it (a syntax error).
@@ -318,7 +360,9 @@ export class TerminalSession {
       this.#listener.onCommandStart?.(command, inFlight.job);
       if (this.#interruptOnStart) {
         this.#interruptOnStart = false;
-        this.interrupt();
+        const waiting = this.#queue.find((queued) => queued.interrupt);
+        if (waiting) this.#interruptFor(waiting, 0);
+        else this.interrupt();
       }
       return;
     }
@@ -382,6 +426,8 @@ export class TerminalSession {
     this.#disposed = true;
     if (this.#batchTimer) clearTimeout(this.#batchTimer);
     this.#batchTimer = null;
+    if (this.#interruptRetry) clearTimeout(this.#interruptRetry);
+    this.#interruptRetry = null;
     this.#attachments.clear();
     this.#failJobs('the terminal was closed');
     this.#exited = true;
