@@ -47,6 +47,14 @@ describe('kubectl', () => {
     ]);
   });
 
+  it('get --no-headers prints the rows alone, aligned among themselves', async () => {
+    const nodes = await kubectl(cluster, ['get', 'nodes', '--no-headers']);
+    assert.equal(nodes.code, 0);
+    const lines = nodes.stdout.split('\n').filter(Boolean);
+    assert.deepEqual(lines.map((l) => l.split(/\s+/)[0]), ['k8s-master', 'k8s-worker-1']);
+    assert.match(lines[0]!, /^k8s-master     Ready   master   \S+   v1\.18\.1$/);
+  });
+
   it('get bgppeers lists Calico resources with NAME and CREATED AT', async () => {
     assert.equal((await kubectl(cluster, ['apply', '-f', '-'], { stdin: golden('09-apply-peers.stdin.yaml') })).code, 0);
     const peers = await kubectl(cluster, ['get', 'bgppeers.projectcalico.org']);

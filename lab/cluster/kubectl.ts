@@ -54,6 +54,8 @@ interface Flags {
   allNamespaces: boolean;
   selector?: string;
   showLabels: boolean;
+  /** --no-headers: the table without its header row (widths from the rows alone, as kubectl does). */
+  noHeaders: boolean;
   overwrite: boolean;
   filenames: string[];
   /** exec's -c: the lab's pods have the containers their image lists; any name runs in the pod. */
@@ -68,12 +70,12 @@ const VALUE_FLAGS: Record<string, keyof Flags> = {
   '-f': 'filenames', '--filename': 'filenames', '-c': 'container', '--container': 'container',
 };
 const BOOLEAN_FLAGS: Record<string, keyof Flags | undefined> = {
-  '-A': 'allNamespaces', '--all-namespaces': 'allNamespaces', '--show-labels': 'showLabels', '--overwrite': 'overwrite',
+  '-A': 'allNamespaces', '--all-namespaces': 'allNamespaces', '--show-labels': 'showLabels', '--no-headers': 'noHeaders', '--overwrite': 'overwrite',
   '-i': undefined, '-t': undefined, '-it': undefined, '-ti': undefined, '--stdin': undefined, '--tty': undefined, '--wait': undefined,
 };
 
 function parseFlags(args: string[], command: string): Flags {
-  const flags: Flags = { allNamespaces: false, showLabels: false, overwrite: false, filenames: [], positional: [], command: [] };
+  const flags: Flags = { allNamespaces: false, showLabels: false, noHeaders: false, overwrite: false, filenames: [], positional: [], command: [] };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === '--') {
@@ -254,7 +256,8 @@ export class Kubectl {
     } else if (output === 'name') {
       for (const item of items) this.io.stdout(`${typeName(kind)}/${item.metadata.name}\n`);
     } else if (items.length > 0) {
-      this.io.stdout(table(this.rows(kind, items, flags), KUBECTL_TABLE));
+      const [header, ...rows] = this.rows(kind, items, flags);
+      this.io.stdout(table(flags.noHeaders ? rows : [header!, ...rows], KUBECTL_TABLE));
     } else if (names.length === 0) {
       const scope = kind !== 'namespaces' && KINDS[kind].namespaced && !flags.allNamespaces ? ` in ${this.namespaceOf(flags)} namespace` : '';
       this.io.stderr(`No resources found${scope}.\n`);
