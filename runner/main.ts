@@ -1,5 +1,5 @@
 // `node runner/main.ts [--host 127.0.0.1] [--port 4321] [--site DIR] [--state DIR]
-//                      [--target local|lab] [--allow-origin URL]... [--idle-minutes N] [--user-rc]`
+//                      [--target local|lab|ssh] [--allow-origin URL]... [--idle-minutes N] [--user-rc]`
 //
 // Builds the site first when it is the default `dist` and is missing or older than the lessons,
 // loads and validates the course manifest, opens the progress store, serves the site and the
@@ -16,16 +16,18 @@ import { DEFAULT_IDLE_MS, startRunner } from './server.ts';
 import type { Target } from './target.ts';
 import { LabTarget } from './targets/lab.ts';
 import { LocalShellTarget } from './targets/local-shell.ts';
+import { SshTarget } from './targets/ssh.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEFAULT_SITE = 'dist';
 const MANIFEST_FILE = 'course-manifest.json';
-const TARGETS = ['local', 'lab'] as const;
+const TARGETS = ['local', 'lab', 'ssh'] as const;
 type TargetName = (typeof TARGETS)[number];
 
 const USAGE = `usage: node runner/main.ts [--host 127.0.0.1] [--port 4321] [--site DIR] [--state DIR]
-                         [--target local|lab] [--allow-origin URL]... [--idle-minutes N] [--user-rc]
-                         [--topology-command CMD]`;
+                         [--target local|lab|ssh] [--allow-origin URL]... [--idle-minutes N] [--user-rc]
+                         [--topology-command CMD]
+                         [--lab-prefix NAME] [--ssh-host [TERMINAL=]HOST]... [--ssh-config FILE]`;
 
 class UsageError extends Error {}
 
@@ -41,6 +43,12 @@ type Options = {
   userRc: boolean;
   /** Local target: a command printing lab snapshots as JSON lines, for the topology view. */
   topologyCommand: string | undefined;
+  /** --target lab: prefix of sandbox names (so a checker's sandboxes are told apart). */
+  labPrefix?: string;
+  /** --target ssh: the default host, hosts per terminal, and an ssh config file. */
+  sshHost?: string;
+  sshTerminalHosts: Record<string, string>;
+  sshConfig?: string;
 };
 
 function parseArgs(argv: string[]): Options {
@@ -55,6 +63,7 @@ function parseArgs(argv: string[]): Options {
     idleMs: DEFAULT_IDLE_MS,
     userRc: false,
     topologyCommand: undefined,
+    sshTerminalHosts: {},
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
@@ -109,6 +118,20 @@ function parseArgs(argv: string[]): Options {
       case '--user-rc':
         options.userRc = true;
         break;
+      case '--lab-prefix':
+        options.labPrefix = value();
+        break;
+      case '--ssh-host': {
+        // HOST for every terminal, or TERMINAL=HOST for one.
+        const v = value();
+        const eq = v.indexOf('=');
+        if (eq < 0) options.sshHost = v;
+        else options.sshTerminalHosts[v.slice(0, eq)] = v.slice(eq + 1);
+        break;
+      }
+      case '--ssh-config':
+        options.sshConfig = path.resolve(value());
+        break;
       case '--topology-command':
         options.topologyCommand = value();
         break;
@@ -154,7 +177,11 @@ async function createTarget(options: Options): Promise<Target> {
     return new LocalShellTarget({ stateDir: options.state, userRc: options.userRc, topologyCommand: options.topologyCommand });
   }
   if (options.topologyCommand !== undefined) throw new UsageError('--topology-command is for --target local; the lab target observes the lab itself');
-  return new LabTarget();
+  if (options.target === 'ssh') {
+    if (!options.sshHost) throw new UsageError('--target ssh needs --ssh-host HOST (the host of every terminal without a TERMINAL=HOST of its own)');
+    return new SshTarget({ host: options.sshHost, terminalHosts: options.sshTerminalHosts, ...(options.sshConfig ? { configFile: options.sshConfig } : {}) });
+  }
+  return options.labPrefix === undefined ? new LabTarget() : new LabTarget({ prefix: options.labPrefix });
 }
 
 async function main(): Promise<void> {
