@@ -1,6 +1,6 @@
 // `npm run workshop -- --name "KubeCon lab" [--host 0.0.0.0] [--port 4321] [--ends 17:00]
 //                      [--target lab|local] [--state DIR] [--site DIR] [--public-url URL]...
-//                      [--unlocked N|all] [--idle-minutes N] [--new]`
+//                      [--unlocked N|all] [--idle-minutes N] [--join-burst N] [--new]`
 //
 // Starts the runner in workshop mode. A workshop that was not closed in the state directory's
 // database is resumed (same code, same dashboard secret, same learners) unless --new is given, so
@@ -26,7 +26,7 @@ import { startRunner } from '../server.ts';
 import type { Target } from '../target.ts';
 import { LabTarget } from '../targets/lab.ts';
 import { LocalShellTarget } from '../targets/local-shell.ts';
-import { newWorkshopCode, Workshop } from './hub.ts';
+import { JOIN_PER_ADDRESS, newWorkshopCode, Workshop } from './hub.ts';
 import { WorkshopStore, WorkshopStoreError, type WorkshopRecord } from './store.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -38,7 +38,7 @@ const DEFAULT_PORT = 4321;
 
 const USAGE = `usage: npm run workshop -- --name NAME [--host 127.0.0.1] [--port ${DEFAULT_PORT}] [--ends HH:MM|ISO-TIME]
                         [--target lab|local] [--state DIR] [--site DIR] [--public-url URL]...
-                        [--unlocked N|all] [--idle-minutes N] [--new]`;
+                        [--unlocked N|all] [--idle-minutes N] [--join-burst N] [--new]`;
 
 class UsageError extends Error {}
 
@@ -54,6 +54,7 @@ type Options = {
   unlocked: number | 'all';
   idleMs: number;
   fresh: boolean;
+  joinBurst: number | null;
 };
 
 /** `17:00` is today at 17:00 local time (tomorrow if that has passed); anything else is parsed as a date. */
@@ -86,6 +87,7 @@ function parseArgs(argv: string[]): Options {
     unlocked: 1,
     idleMs: WORKSHOP_IDLE_MS,
     fresh: false,
+    joinBurst: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
@@ -147,6 +149,12 @@ function parseArgs(argv: string[]): Options {
         const minutes = Number(v);
         if (!Number.isFinite(minutes) || minutes <= 0) throw new UsageError(`--idle-minutes must be a positive number, got ${JSON.stringify(v)}`);
         options.idleMs = minutes * 60_000;
+        break;
+      }
+      case '--join-burst': {
+        const v = value();
+        if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 1000) throw new UsageError(`--join-burst must be 1 to 1000, got ${JSON.stringify(v)}`);
+        options.joinBurst = Number(v);
         break;
       }
       case '--new':
@@ -245,6 +253,7 @@ async function main(): Promise<void> {
     course,
     workshop: record,
     joinUrl: extraOrigins[0] ? `${extraOrigins[0]}${WORKSHOP_JOIN_PAGE}` : loopbackJoin,
+    joinPerAddress: options.joinBurst === null ? undefined : { capacity: options.joinBurst, refillPerSecond: JOIN_PER_ADDRESS.refillPerSecond },
   });
   const runner = await startRunner({
     host: options.host,

@@ -35,7 +35,7 @@ import {
 import type { RunnerExtension, RunningRunner } from '../server.ts';
 import type { Attachment, TerminalSession } from '../terminal-session.ts';
 import { resultsCsv, resultsJson } from './export.ts';
-import { TokenBuckets } from './rate-limit.ts';
+import { TokenBuckets, type BucketOptions } from './rate-limit.ts';
 import type { NoticeRecord, WorkshopLearnerRecord, WorkshopRecord, WorkshopStore } from './store.ts';
 
 /** A learner's cookie lives this long, so that a browser restarted during the day still resumes. */
@@ -67,7 +67,8 @@ export type WorkshopOptions = {
   workshop: WorkshopRecord;
   /** Where learners join (printed and shown on the dashboard). */
   joinUrl: string;
-  /** Actions beyond the built-in ones that this runner can do, shown on the dashboard. */
+  /** Join attempts allowed per client address (default JOIN_PER_ADDRESS); raise it for a room behind one NAT. */
+  joinPerAddress?: BucketOptions;
   log?: (line: string) => void;
 };
 
@@ -137,12 +138,14 @@ export class Workshop implements RunnerExtension {
   readonly #bySeat = new Map<string, string>();
   readonly #locked: Set<string>;
   readonly #resetting = new Set<string>();
+  /** Learners whose catch-up the instructor started: its blocks may run in locked lessons. */
+  readonly #catchingUp = new Set<string>();
   readonly #learnerSockets = new Map<string, Set<WebSocket>>();
   readonly #instructors = new Set<InstructorSocket>();
   readonly #dirty = new Set<string>();
   #flushTimer: NodeJS.Timeout | null = null;
   readonly #lastSeenWrite = new Map<string, number>();
-  readonly #perAddress = new TokenBuckets(JOIN_PER_ADDRESS);
+  readonly #perAddress: TokenBuckets;
   readonly #global = new TokenBuckets(JOIN_GLOBAL);
   readonly #wss = new WebSocketServer({ noServer: true, maxPayload: 4 * MAX_CONTROL_FRAME_BYTES });
   /** Lesson ids in course order. */
@@ -154,6 +157,7 @@ export class Workshop implements RunnerExtension {
     this.#course = options.course;
     this.#workshop = options.workshop;
     this.#joinUrl = options.joinUrl;
+    this.#perAddress = new TokenBuckets(options.joinPerAddress ?? JOIN_PER_ADDRESS);
     this.#log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
     this.#locked = new Set(options.workshop.locked.filter((id) => this.#course.lessons.has(id)));
     this.#lessonOrder = [...this.#course.manifest.lessons].sort((a, b) => a.order - b.order).map((l) => l.id);
@@ -191,7 +195,7 @@ export class Workshop implements RunnerExtension {
   }
 
   refuseRun = (_learner: Learner, block: IndexedBlock): { code: ErrorCode; message: string } | null => {
-    if (!this.#locked.has(block.lesson.id)) return null;
+    if (!this.#locked.has(block.lesson.id) || this.#catchingUp.has(_learner.id)) return null;
     return {
       code: 'lesson-locked',
       message: `Lesson "${block.lesson.title}" is not open yet: the instructor opens it when the room gets there.`,
@@ -466,6 +470,12 @@ export class Workshop implements RunnerExtension {
         instructor.send({ type: 'done', action: 'reset-lab', message: `${this.#learners.get(learner)!.name}'s lab was reset` });
         return;
       }
+      case 'catch-up': {
+        const learner = this.#seatLearner(instructor, message.seat);
+        if (!learner) return;
+        this.#catchUp(instructor, learner, message.step);
+        return;
+      }
       case 'set-lock': {
         if (!this.#course.lessons.has(message.lesson)) {
           instructor.send({ type: 'error', message: `Unknown lesson "${message.lesson}"; lessons: ${this.#lessonOrder.join(', ')}` });
@@ -505,6 +515,52 @@ export class Workshop implements RunnerExtension {
       this.#resetting.delete(learner);
       this.#markDirty(learner);
     }
+  }
+
+  #catchUp(instructor: InstructorSocket, learner: string, stepId: string): void {
+    const name = this.#learners.get(learner)!.name;
+    const found = this.#course.steps.get(stepId);
+    if (!found) {
+      instructor.send({ type: 'error', message: `Unknown step "${stepId}"` });
+      return;
+    }
+    const live = this.#runner!.learners.get(learner);
+    if (!live || live.disposed) {
+      instructor.send({ type: 'error', message: `${name} has no lab running right now (no page open); catch-up needs it` });
+      return;
+    }
+    const started = live.catchUp(found.lesson.id, stepId);
+    if (!started.ok) {
+      instructor.send({ type: 'error', message: `Catch-up for ${name}: ${started.message}` });
+      return;
+    }
+    this.#catchingUp.add(learner);
+    instructor.send({ type: 'done', action: 'catch-up', message: `Catch-up of ${name} to "${found.step.title}" started` });
+    started.done
+      .finally(() => {
+        this.#catchingUp.delete(learner);
+        this.#markDirty(learner);
+      })
+      .then(
+        () => {
+          const missing = this.#stepsBefore(stepId).filter((id) => this.row(learner).steps[id] !== 'passed');
+          if (missing.length === 0) instructor.send({ type: 'done', action: 'catch-up', message: `${name} is caught up to "${found.step.title}"` });
+          else instructor.send({ type: 'error', message: `Catch-up of ${name} stopped at ${missing[0]} (see their row for why)` });
+        },
+        (error: unknown) => instructor.send({ type: 'error', message: `Catch-up of ${name} failed: ${(error as Error).message}` }),
+      );
+  }
+
+  /** Every step before this one, in course order. */
+  #stepsBefore(stepId: string): string[] {
+    const before: string[] = [];
+    for (const id of this.#lessonOrder) {
+      for (const step of this.#course.lessons.get(id)!.steps) {
+        if (step.id === stepId) return before;
+        before.push(step.id);
+      }
+    }
+    return before;
   }
 
   setLocked(lesson: string, locked: boolean): void {
@@ -571,7 +627,7 @@ export class Workshop implements RunnerExtension {
         const lesson = this.#course.lessons.get(id)!;
         return { id, title: lesson.title, locked: this.#locked.has(id), steps: lesson.steps.map((s) => ({ id: s.id, title: s.title })) };
       }),
-      features: [],
+      features: ['catch-up'],
     };
   }
 
@@ -603,7 +659,8 @@ export class Workshop implements RunnerExtension {
       const at = s.updatedAt ?? 0;
       if (lastFailure && lastFailure.at >= at) continue;
       const failing = s.results.find((r) => !r.passed) ?? s.results[0];
-      lastFailure = { step: s.step, message: failing?.message ?? 'failed', at };
+      // A step's message names the failed block ("block 01-x/y/1: ..."); the dashboard names the step already.
+      lastFailure = { step: s.step, message: (failing?.message ?? 'failed').replace(/^block \S+: /, ''), at };
       if (failing?.diff) lastFailure.diff = failing.diff.slice(0, MAX_DIFF_CHARS);
     }
     const online = !!live && !live.disposed && live.pageCount > 0;
