@@ -669,3 +669,157 @@ export function parseInstructorServerMessage(text: string): Parsed<InstructorSer
 export function parseWorkshopLearnerMessage(text: string): Parsed<WorkshopLearnerMessage> {
   return parseWith(workshopLearnerMessageSchema, text, Number.MAX_SAFE_INTEGER);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Workshop mode (runner/workshop/): one instructor, a room of learners who joined with a code.
+// Additive: outside a workshop none of this is used. Two more sockets, both admitted like `/ws`
+// (allowed Origin and Host): the learner's `WORKSHOP_LEARNER_WEBSOCKET_PATH` (session token and a
+// joined learner's cookie) for notices and locks, and the instructor's
+// `WORKSHOP_INSTRUCTOR_WEBSOCKET_PATH` (the instructor secret in `key`). Learners appear to the
+// instructor by `seat`, a public id that is not their cookie, so a dashboard on a projector gives
+// nobody a learner's identity.
+// ---------------------------------------------------------------------------------------------
+
+/** The learner's join form posts `{code, name}` here; answered by `workshopJoinResponseSchema`. */
+export const WORKSHOP_JOIN_PATH = '/api/workshop/join';
+/** Is a workshop running, and has this browser joined it (learner pages ask before connecting). */
+export const WORKSHOP_STATUS_PATH = '/api/workshop/status';
+/** Results, `?format=csv|json`; needs `Authorization: Bearer <instructor secret>`. */
+export const WORKSHOP_EXPORT_PATH = '/api/workshop/export';
+export const WORKSHOP_LEARNER_WEBSOCKET_PATH = '/ws/workshop';
+export const WORKSHOP_INSTRUCTOR_WEBSOCKET_PATH = '/ws/instructor';
+/** The pages: the join form and the instructor's dashboard (the secret travels in the URL fragment). */
+export const WORKSHOP_JOIN_PAGE = '/join/';
+export const WORKSHOP_DASHBOARD_PAGE = '/workshop/';
+
+/** Display names: what a room of people types, nothing that could pass for markup or a control. */
+export const WORKSHOP_NAME_MAX = 40;
+export const workshopDisplayNameSchema = z
+  .string()
+  .trim()
+  .min(1, 'enter a name')
+  .max(WORKSHOP_NAME_MAX, `at most ${WORKSHOP_NAME_MAX} characters`)
+  .regex(/^[\p{L}\p{N}][\p{L}\p{N} .'_-]*$/u, "letters, digits, spaces and . ' _ -, starting with a letter or digit");
+
+/** Workshop codes: 6 characters with no look-alikes (no 0/O, 1/I/L), typed from a projector. */
+export const WORKSHOP_CODE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
+export const workshopCodeSchema = z
+  .string()
+  .trim()
+  .transform((code) => code.toUpperCase().replace(/[\s-]/g, ''))
+  .pipe(z.string().length(6, 'the code has 6 characters').regex(/^[23456789A-HJKMNP-Z]+$/, 'letters and digits as shown on screen'));
+
+export const workshopJoinRequestSchema = z.object({ code: z.string().max(32), name: z.string().max(200) });
+export const workshopJoinResponseSchema = z.object({ name: z.string(), workshop: z.string() });
+export const workshopStatusResponseSchema = z.object({
+  active: z.boolean(),
+  workshop: z.string().optional(),
+  /** The learner's display name when this browser has joined. */
+  joinedAs: z.string().optional(),
+});
+export type WorkshopStatusResponse = z.infer<typeof workshopStatusResponseSchema>;
+
+export const workshopNoticeSchema = z.object({
+  id: z.string(),
+  kind: z.enum(['hint', 'broadcast']),
+  text: z.string().min(1).max(1000),
+  at: z.number(),
+});
+export type WorkshopNotice = z.infer<typeof workshopNoticeSchema>;
+
+/** Runner -> learner page, on the learner's workshop socket. */
+export const workshopLearnerMessageSchema = z.discriminatedUnion('type', [
+  /** On connect and whenever it changes: the room's name, end time and the lessons not yet open. */
+  z.object({
+    type: z.literal('workshop'),
+    name: z.string(),
+    endsAt: z.number().nullable(),
+    learner: z.string(),
+    locked: z.array(idSchema),
+  }),
+  /** A hint for this learner or a message to the room; also the recent ones again on connect. */
+  z.object({ type: z.literal('notice'), notice: workshopNoticeSchema }),
+  /** The instructor reset this learner's lab: the page reloads to get fresh terminals. */
+  z.object({ type: z.literal('lab-reset') }),
+]);
+export type WorkshopLearnerMessage = z.infer<typeof workshopLearnerMessageSchema>;
+
+/** One learner as the dashboard shows them. Times are epoch milliseconds. */
+export const workshopLearnerRowSchema = z.object({
+  seat: z.string(),
+  name: z.string(),
+  joinedAt: z.number(),
+  lastSeenAt: z.number(),
+  /** A page of theirs is connected now. */
+  online: z.boolean(),
+  /** Every step with a state other than idle, by step id. */
+  steps: z.record(z.string(), stepStateSchema),
+  /** The first step of an open lesson they have not passed; null when done with every open one. */
+  current: z.string().nullable(),
+  /** Since when they have been on `current`: their last pass, or when they joined. */
+  currentSince: z.number(),
+  lastFailure: z
+    .object({ step: z.string(), message: z.string(), diff: z.string().optional(), at: z.number() })
+    .nullable(),
+  /** Their terminals with a running shell, which the instructor can watch. */
+  terminals: z.array(idSchema),
+});
+export type WorkshopLearnerRow = z.infer<typeof workshopLearnerRowSchema>;
+
+export const workshopRoomSchema = z.object({
+  name: z.string(),
+  code: z.string(),
+  joinUrl: z.string(),
+  startedAt: z.number(),
+  endsAt: z.number().nullable(),
+  lessons: z.array(
+    z.object({
+      id: idSchema,
+      title: z.string(),
+      locked: z.boolean(),
+      steps: z.array(z.object({ id: z.string(), title: z.string() })),
+    }),
+  ),
+  /** Actions this runner offers beyond the always-present ones (e.g. `catch-up`). */
+  features: z.array(z.string()),
+});
+export type WorkshopRoom = z.infer<typeof workshopRoomSchema>;
+
+/** Dashboard -> runner, on the instructor socket. */
+export const instructorMessageSchema = z.discriminatedUnion('type', [
+  /** Watch a learner's terminal, read-only; its screen then its output follow as binary frames on channel 0. */
+  z.object({ type: z.literal('watch'), seat: z.string().max(64), terminal: idSchema }),
+  z.object({ type: z.literal('unwatch') }),
+  z.object({ type: z.literal('hint'), seat: z.string().max(64), text: z.string().trim().min(1).max(1000) }),
+  z.object({ type: z.literal('broadcast'), text: z.string().trim().min(1).max(1000) }),
+  /** End the learner's shells and lab; the next page connection gets a fresh one. Progress is kept. */
+  z.object({ type: z.literal('reset-lab'), seat: z.string().max(64) }),
+  z.object({ type: z.literal('set-lock'), lesson: idSchema, locked: z.boolean() }),
+  /** Bring the learner's lab to `step`: every earlier step's blocks run in their terminals (runner/catch-up.ts). */
+  z.object({ type: z.literal('catch-up'), seat: z.string().max(64), step: qualifiedIdSchema }),
+]);
+export type InstructorMessage = z.infer<typeof instructorMessageSchema>;
+
+/** Runner -> dashboard. */
+export const instructorServerMessageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('room'), room: workshopRoomSchema, now: z.number() }),
+  z.object({ type: z.literal('learners'), learners: z.array(workshopLearnerRowSchema), now: z.number() }),
+  /** One learner changed (joined, progressed, came or went). */
+  z.object({ type: z.literal('learner'), learner: workshopLearnerRowSchema, now: z.number() }),
+  z.object({ type: z.literal('watching'), seat: z.string(), terminal: idSchema }),
+  z.object({ type: z.literal('watch-ended'), seat: z.string(), terminal: idSchema, reason: z.string() }),
+  /** An action was carried out; `message` says what, for the dashboard's log. */
+  z.object({ type: z.literal('done'), action: z.string(), message: z.string() }),
+  z.object({ type: z.literal('error'), message: z.string() }),
+]);
+export type InstructorServerMessage = z.infer<typeof instructorServerMessageSchema>;
+
+export function parseInstructorMessage(text: string): Parsed<InstructorMessage> {
+  return parseWith(instructorMessageSchema, text, MAX_CONTROL_FRAME_BYTES);
+}
+export function parseInstructorServerMessage(text: string): Parsed<InstructorServerMessage> {
+  return parseWith(instructorServerMessageSchema, text, Number.MAX_SAFE_INTEGER);
+}
+export function parseWorkshopLearnerMessage(text: string): Parsed<WorkshopLearnerMessage> {
+  return parseWith(workshopLearnerMessageSchema, text, Number.MAX_SAFE_INTEGER);
+}
