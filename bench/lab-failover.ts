@@ -2,8 +2,14 @@
 // k8s-master) pings a pod in rack2 (default/nginx-rack2 on k8s-worker-1) every 10 ms; the TOR of
 // rack1 that carries the probe is failed with `lab fail TOR --mode link|stop|silent`; lost time =
 // unanswered probes × 10 ms. Budgets: ≤ 0.2 s for link, ≤ 1 s for silent (needs BFD on the node
-// sessions). Usage: npm run bench:lab-failover [-- RUNS]
-import { lab, labOk, machine, median, spawnCollect, table, teardownAll, teardownOnSignal } from './lab-common.ts';
+// sessions). Usage: npm run bench:lab-failover [-- RUNS] [--calico]
+//
+// By default the nodes keep the fabric's bootstrap BIRD configuration (BFD on). With --calico the
+// whole lab comes up and is configured as the course does it, through the cluster's own tools: the
+// walkthrough's four BGPPeers (failureDetectionMode: BFDIfDirectlyConnected) and the mesh disabled,
+// so BFD is on because calico-node rendered it from the resources.
+import fs from 'node:fs';
+import { lab, labOk, machine, median, REPO, spawnCollect, table, teardownAll, teardownOnSignal } from './lab-common.ts';
 
 const PROBE_INTERVAL_MS = 10;
 /** Probing runs this long before the failure, to see a clean path first. */
@@ -12,7 +18,20 @@ const LEAD_MS = 1_000;
 const TAIL_MS: Record<string, number> = { link: 4_000, stop: 4_000, silent: 12_000 };
 const BUDGET_MS: Record<string, number> = { link: 200, stop: 1_000, silent: 1_000 };
 const MODES = ['link', 'stop', 'silent'] as const;
-const runs = Number(process.argv[2] ?? process.env.RUNS ?? 3);
+const args = process.argv.slice(2);
+const calico = args.includes('--calico');
+const runs = Number(args.find((arg) => !arg.startsWith('--')) ?? process.env.RUNS ?? 3);
+/** The walkthrough's inputs, as the cluster emulation's golden tests keep them. */
+const WALKTHROUGH_INPUTS = `${REPO}/lab/cluster/testdata/walkthrough`;
+/** Lessons 2 to 4: each node in its rack's AS and labelled with its rack, the peers, no mesh. */
+const CALICO_SETUP: string[] = [
+  `calicoctl patch node k8s-master -p '{"spec":{"bgp": {"asNumber": "65101"}}}'`,
+  `calicoctl patch node k8s-worker-1 -p '{"spec":{"bgp": {"asNumber": "65102"}}}'`,
+  'kubectl label node k8s-master rack=rack1',
+  'kubectl label node k8s-worker-1 rack=rack2',
+  `kubectl apply -f - <<'EOF'\n${fs.readFileSync(`${WALKTHROUGH_INPUTS}/09-apply-peers.stdin.yaml`, 'utf8')}EOF`,
+  `calicoctl apply -f - <<'EOF'\n${fs.readFileSync(`${WALKTHROUGH_INPUTS}/10-disable-mesh.stdin.yaml`, 'utf8')}EOF`,
+];
 const sandbox = `bench-fail-${process.pid}`;
 const FROM = 'default/busybox-rack1';
 const TO = '10.10.230.10';
@@ -72,8 +91,13 @@ function analyse(output: string): Loss {
 const rows: (string | number)[][] = [];
 const summary: (string | number)[][] = [];
 try {
-  // --fabric-only: the nodes keep the bootstrap BIRD configuration, peered with both TORs with BFD.
-  await labOk(sandbox, ['up', '--fabric-only', '--wait']);
+  if (calico) {
+    await labOk(sandbox, ['up', '--wait']);
+    for (const command of CALICO_SETUP) await labOk(sandbox, ['exec', 'k8s-master', '--', 'bash', '-c', command]);
+  } else {
+    // --fabric-only: the nodes keep the bootstrap BIRD configuration, peered with both TORs with BFD.
+    await labOk(sandbox, ['up', '--fabric-only', '--wait']);
+  }
   await converged();
   for (const mode of MODES) {
     const lost: number[] = [];
@@ -106,5 +130,6 @@ console.log(table(['mode', 'run', 'failed TOR', 'probes', 'mean interval (ms)', 
 console.log('');
 console.log(table(['mode', 'median outage (ms)', 'worst outage (ms)', 'budget (ms)', 'verdict'], summary));
 console.log('\noutage: the longest time without a reply, minus one probe interval.');
-console.log('\nBFD on the node sessions comes from the bootstrap BIRD configuration (lab/bird-config.ts: bfd on);');
-console.log('once calico-node renders BIRD\'s configuration, BFD follows the BGPPeer failureDetectionMode.');
+console.log(calico
+  ? '\nBFD on the node sessions rendered by calico-node from the walkthrough\'s BGPPeers (failureDetectionMode: BFDIfDirectlyConnected), mesh disabled.'
+  : '\nBFD on the node sessions comes from the bootstrap BIRD configuration (lab/bird-config.ts: bfd on); --calico configures it through the cluster instead.');
