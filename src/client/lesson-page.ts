@@ -3,6 +3,7 @@
 
 import '@xterm/xterm/css/xterm.css';
 import { terminalSpecSchema, type BlockStatus, type ServerMessage, type StepState, type StepStatus } from '../../runner/protocol.ts';
+import { CATCH_UP_EVENT, CatchUpBarElement } from './catch-up.ts';
 import { LessonProgressElement, LessonStepElement, updateChecks } from './lesson-step.ts';
 import { RUN_EVENT, RunBlockElement, type RunRequest } from './run-block.ts';
 import { LessonSession, type ConnectionState } from './session.ts';
@@ -15,6 +16,7 @@ customElements.define('lesson-step', LessonStepElement);
 customElements.define('lesson-progress', LessonProgressElement);
 customElements.define('split-pane', SplitPaneElement);
 customElements.define('terminal-panel', TerminalPanelElement);
+customElements.define('catch-up-bar', CatchUpBarElement);
 
 const CONNECTION_TEXT: Record<ConnectionState, string> = {
   connecting: 'Connecting…',
@@ -30,11 +32,14 @@ class LessonPage {
   readonly #byChannel = new Map<number, TerminalView>();
   readonly #stepStates = new Map<string, StepState>();
   readonly #panel: TerminalPanelElement | null;
+  /** The "Catch up" action, on lessons that have earlier steps. */
+  readonly #catchUp: CatchUpBarElement | null;
 
   constructor(root: HTMLElement) {
     this.#root = root;
     this.#lesson = root.dataset.lesson ?? '';
     this.#panel = root.querySelector<TerminalPanelElement>('terminal-panel');
+    this.#catchUp = root.querySelector<CatchUpBarElement>('catch-up-bar');
     this.#session = new LessonSession(this.#lesson, {
       state: (state, detail) => this.#connection(state, detail),
       message: (message) => this.#message(message),
@@ -52,6 +57,10 @@ class LessonPage {
       requestAnimationFrame(() => view?.fit());
     });
     root.addEventListener('split-change', () => this.#fitAll());
+    root.addEventListener(CATCH_UP_EVENT, () => {
+      if (this.#session.send({ type: 'catch-up' })) this.#catchUp?.markRequested();
+      else this.#catchUp?.setError('Not connected to the runner; Catch up works once the page reconnects.');
+    });
     window.addEventListener('resize', () => this.#fitAll());
     root.querySelector('[data-role="notice"]')?.addEventListener('click', (event) => {
       if ((event.target as HTMLElement).closest('[data-action="dismiss"]')) this.#notice(undefined);
@@ -77,6 +86,7 @@ class LessonPage {
     this.#root.dataset.connection = state;
     const ready = state === 'connected';
     for (const block of this.#blocks()) block.setEnabled(ready);
+    this.#catchUp?.setEnabled(ready);
     if (!ready) {
       for (const view of this.#views.values()) view.detach();
       this.#byChannel.clear();
@@ -95,6 +105,7 @@ class LessonPage {
         for (const status of message.steps) if (!stepIds.includes(status.step)) this.#step(status);
         for (const element of this.#blocks()) this.#block(blocks.get(element.block) ?? { block: element.block, state: 'idle', results: [] });
         this.#openTerminals();
+        void this.#catchUp?.refresh();
         break;
       }
       case 'opened': {
@@ -115,6 +126,9 @@ class LessonPage {
       case 'command':
         // Typed commands are recognised by the runner; their effect shows up as block/step frames.
         break;
+      case 'catch-up':
+        this.#catchUp?.update(message);
+        break;
       case 'block':
         this.#block(message.status);
         break;
@@ -122,6 +136,10 @@ class LessonPage {
         this.#step(message.status);
         break;
       case 'error': {
+        if (message.code === 'catch-up-busy' && this.#catchUp) {
+          this.#catchUp.setError(message.message);
+          break;
+        }
         const block = message.ref ? this.#blocks().find((candidate) => candidate.block === message.ref) : undefined;
         if (block) block.setError(message.message);
         else this.#notice(`${message.message} (${message.code}${message.ref ? `, ${message.ref}` : ''})`);
