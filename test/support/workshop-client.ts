@@ -17,6 +17,7 @@ import {
   type InstructorServerMessage,
   type ServerMessage,
   type StepState,
+  type WorkshopLearnerRow,
 } from '../../runner/protocol.ts';
 
 export type WorkshopInfo = { joinUrl: string; code: string; dashboardUrl: string; key: string; base: string };
@@ -184,6 +185,17 @@ export class ScriptedInstructor {
 
   send(message: InstructorMessage): void {
     this.#ws.send(JSON.stringify(message));
+  }
+
+  /** The room's learners as first sent on connect. */
+  async learners(): Promise<WorkshopLearnerRow[]> {
+    const found = this.inbox.messages.find((m) => m.type === 'learners') ?? (await this.inbox.next((m) => m.type === 'learners', 10_000, 'the learners'));
+    return found.type === 'learners' ? found.learners : [];
+  }
+
+  /** What a page would send as keystrokes: the instructor socket must refuse it. */
+  sendBinary(data: Uint8Array): void {
+    this.#ws.send(data, { binary: true });
   }
 
   close(): void {
