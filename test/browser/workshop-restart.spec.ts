@@ -1,0 +1,75 @@
+// A workshop runner killed with SIGKILL and started again on the same state directory is the same
+// workshop: same code and dashboard key, every learner and step kept, and the learner's open page
+// reconnects by itself.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startWorkshop, type WorkshopProcess } from '../support/workshop-runner.ts';
+import { expect, LessonPage, test } from './fixtures.ts';
+
+const PORT = Number(process.env.COURSE_WORKSHOP_RESTART_PORT ?? 47_233);
+
+let state: string;
+const running: WorkshopProcess[] = [];
+
+test.beforeAll(() => {
+  state = fs.mkdtempSync(path.join(os.tmpdir(), 'workshop-restart-'));
+});
+
+test.afterAll(async () => {
+  for (const workshop of running) await workshop.stop();
+  if (state) fs.rmSync(state, { recursive: true, force: true });
+});
+
+const start = async (args: string[] = []) => {
+  const workshop = await startWorkshop(
+    ['--site', '.cache/fixture-site', '--port', String(PORT), '--target', 'local', '--state', state, ...args],
+    path.join(state, 'runner.log'),
+  );
+  running.push(workshop);
+  return workshop;
+};
+
+test('kill -9 and restart: no progress lost, same code and key, the learner reconnects', async ({ browser }) => {
+  const first = await start(['--name', 'Restart room']);
+  const context = await browser.newContext({ baseURL: first.base });
+  const page = await context.newPage();
+  await page.goto(first.joinUrl);
+  await page.getByLabel('Workshop code').fill(first.code);
+  await page.getByLabel('Your name').fill('Hal Restart');
+  await page.getByRole('button', { name: 'Join' }).click();
+  await expect(page).toHaveURL(new URL('/', first.base).href);
+  await page.goto('/lessons/01-first-steps/');
+  const lesson = new LessonPage(page);
+  await expect(page.locator('connection-status')).toHaveAttribute('data-state', 'connected');
+  await lesson.block('01-first-steps/hello/1').getByRole('button', { name: /run/i }).click();
+  await expect(lesson.step('01-first-steps/hello')).toHaveAttribute('data-state', 'passed');
+  await lesson.block('01-first-steps/wrong-fruit/1').getByRole('button', { name: /run/i }).click();
+  await expect(lesson.step('01-first-steps/wrong-fruit')).toHaveAttribute('data-state', 'failed');
+
+  await first.stop('SIGKILL');
+  expect(first.child.signalCode).toBe('SIGKILL');
+  await expect(page.locator('connection-status')).toHaveAttribute('data-state', 'reconnecting');
+
+  // No --name: the open workshop in the database is resumed.
+  const second = await start();
+  expect(second.code).toBe(first.code);
+  expect(second.key).toBe(first.key);
+  await expect(page.locator('connection-status')).toHaveAttribute('data-state', 'connected', { timeout: 20_000 });
+  await expect(lesson.step('01-first-steps/hello')).toHaveAttribute('data-state', 'passed');
+  await expect(lesson.step('01-first-steps/wrong-fruit')).toHaveAttribute('data-state', 'failed');
+  // Still the same learner: the workshop badge, and a block runs in a (new) shell.
+  await expect(page.locator('[data-role="workshop-badge"]')).toContainText('Hal Restart');
+  await lesson.block('01-first-steps/write-notes/1').getByRole('button', { name: /run/i }).click();
+  await expect(lesson.step('01-first-steps/write-notes')).toHaveAttribute('data-state', 'passed');
+
+  const dashboard = await (await browser.newContext()).newPage();
+  await dashboard.goto(second.dashboardUrl);
+  const row = dashboard.locator('.wsd-row', { has: dashboard.locator('.wsd-name', { hasText: 'Hal Restart' }) });
+  await expect(row.locator('.wsd-cell[data-step="01-first-steps/hello"]')).toHaveAttribute('data-state', 'passed');
+  await expect(row.locator('.wsd-cell[data-step="01-first-steps/write-notes"]')).toHaveAttribute('data-state', 'passed');
+  await expect(row.locator('.wsd-cell[data-step="01-first-steps/wrong-fruit"]')).toHaveAttribute('data-state', 'failed');
+  await expect(row).toHaveAttribute('data-online', 'true');
+  await context.close();
+});
