@@ -15,6 +15,8 @@ const SITE_DIR = '.cache/fixture-site';
 process.env.COURSE_TEST_STATE ??= fs.mkdtempSync(path.join(os.tmpdir(), 'course-browser-'));
 const STATE_DIR = process.env.COURSE_TEST_STATE;
 const RUNNER_LOG = path.join(STATE_DIR, 'runner.log');
+/** The scripted lab the topology view is shown (test/browser/topology-feed.ts): per learner, from files the tests write. */
+const TOPOLOGY_FEED = `sh ${path.resolve('scripts/with-node.sh')} node ${path.resolve('test/browser/topology-feed.ts')} ${path.join(STATE_DIR, 'topology-feed')}`;
 
 export default defineConfig({
   testDir: 'test/browser',
@@ -41,7 +43,7 @@ export default defineConfig({
     command:
       `sh scripts/with-node.sh astro build --silent && ` +
       `sh scripts/with-node.sh node runner/validate-manifest.ts ${SITE_DIR}/course-manifest.json && ` +
-      `exec sh scripts/with-node.sh node runner/main.ts --site ${SITE_DIR} --port ${PORT} --state "${STATE_DIR}" --target local 2>>"${RUNNER_LOG}"`,
+      `exec sh scripts/with-node.sh node runner/main.ts --site ${SITE_DIR} --port ${PORT} --state "${STATE_DIR}" --target local --topology-command '${TOPOLOGY_FEED}' 2>>"${RUNNER_LOG}"`,
     env: { COURSE_DIR: 'test/fixture-course', COURSE_OUT: SITE_DIR, ASTRO_TELEMETRY_DISABLED: '1' },
     url: `http://127.0.0.1:${PORT}/`,
     reuseExistingServer: false,

@@ -10,6 +10,7 @@ import { LessonSession, type ConnectionState } from './session.ts';
 import { SplitPaneElement } from './split-pane.ts';
 import { TERMINAL_SELECT_EVENT, TerminalPanelElement } from './terminal-panel.ts';
 import { TerminalView } from './terminal-view.ts';
+import { LabTopologyElement, TOPOLOGY_TOGGLE_EVENT } from './topology-view.ts';
 
 customElements.define('run-block', RunBlockElement);
 customElements.define('lesson-step', LessonStepElement);
@@ -17,6 +18,7 @@ customElements.define('lesson-progress', LessonProgressElement);
 customElements.define('split-pane', SplitPaneElement);
 customElements.define('terminal-panel', TerminalPanelElement);
 customElements.define('catch-up-bar', CatchUpBarElement);
+customElements.define('lab-topology', LabTopologyElement);
 
 const CONNECTION_TEXT: Record<ConnectionState, string> = {
   connecting: 'Connecting…',
@@ -34,12 +36,15 @@ class LessonPage {
   readonly #panel: TerminalPanelElement | null;
   /** The "Catch up" action, on lessons that have earlier steps. */
   readonly #catchUp: CatchUpBarElement | null;
+  /** The live lab view, on lessons that show it (`topology: true`). */
+  readonly #topology: LabTopologyElement | null;
 
   constructor(root: HTMLElement) {
     this.#root = root;
     this.#lesson = root.dataset.lesson ?? '';
     this.#panel = root.querySelector<TerminalPanelElement>('terminal-panel');
     this.#catchUp = root.querySelector<CatchUpBarElement>('catch-up-bar');
+    this.#topology = root.querySelector<LabTopologyElement>('lab-topology');
     this.#session = new LessonSession(this.#lesson, {
       state: (state, detail) => this.#connection(state, detail),
       message: (message) => this.#message(message),
@@ -61,6 +66,7 @@ class LessonPage {
       if (this.#session.send({ type: 'catch-up' })) this.#catchUp?.markRequested();
       else this.#catchUp?.setError('Not connected to the runner; Catch up works once the page reconnects.');
     });
+    root.addEventListener(TOPOLOGY_TOGGLE_EVENT, () => requestAnimationFrame(() => this.#fitAll()));
     window.addEventListener('resize', () => this.#fitAll());
     root.querySelector('[data-role="notice"]')?.addEventListener('click', (event) => {
       if ((event.target as HTMLElement).closest('[data-action="dismiss"]')) this.#notice(undefined);
@@ -88,6 +94,7 @@ class LessonPage {
     for (const block of this.#blocks()) block.setEnabled(ready);
     this.#catchUp?.setEnabled(ready);
     if (!ready) {
+      this.#topology?.markStale();
       for (const view of this.#views.values()) view.detach();
       this.#byChannel.clear();
     }
@@ -106,8 +113,12 @@ class LessonPage {
         for (const element of this.#blocks()) this.#block(blocks.get(element.block) ?? { block: element.block, state: 'idle', results: [] });
         this.#openTerminals();
         void this.#catchUp?.refresh();
+        if (this.#topology) this.#session.send({ type: 'watch-topology' });
         break;
       }
+      case 'topology':
+        this.#topology?.update(message);
+        break;
       case 'opened': {
         const view = this.#views.get(message.terminal);
         if (!view) break;

@@ -35,6 +35,10 @@ export const lessonFrontmatterSchema = z.strictObject({
       }
     })
     .describe('The terminals the lesson opens, in tab order; the first is where blocks run by default. Default: one terminal named `shell`.'),
+  topology: z
+    .boolean()
+    .default(false)
+    .describe('Show the live topology of the learner\'s lab (devices, links, BGP sessions, recoloured as they change) above the terminals. Needs a target that can observe a lab (the lab target). Default: false.'),
 });
 
 /** Front matter as written by an author. */

@@ -236,7 +236,7 @@ Text.
     assert.match(message, /^The course has 3 problems:$/m);
     assert.match(message, /^lessons\/front\.mdx:3: front matter: "order": .+; order: Position of the lesson in the course/m);
     assert.match(message, /^lessons\/front\.mdx:1: front matter: "summary" is required; summary: /m);
-    assert.match(message, /^lessons\/front\.mdx:5: front matter: unknown key "colour"; allowed: title, order, summary, minutes, terminals$/m);
+    assert.match(message, /^lessons\/front\.mdx:5: front matter: unknown key "colour"; allowed: title, order, summary, minutes, terminals, topology$/m);
   });
 
   test('every problem in a lesson is reported at once', () => {
