@@ -159,10 +159,10 @@ function interactive(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
 }
 
 /** On the host: runs this CLI again inside the sandbox with the same arguments. */
-async function reexecInside(sandbox: string, argv: string[]): Promise<number> {
+async function reexecInside(sandbox: string, argv: string[], joinCgroups = true): Promise<number> {
   const keeper = findKeeper(sandbox);
   if (!keeper) throw new SandboxError(`Sandbox "${sandbox}" is not running; start it with: lab --sandbox ${sandbox} up`);
-  return interactive([...nsenterArgs(keeper), process.execPath, CLI_PATH, '--sandbox', sandbox, ...argv], { ...process.env, LAB_SANDBOX: sandbox, LAB_FROM_HOST: '1' });
+  return interactive([...nsenterArgs(keeper, { joinCgroups }), process.execPath, CLI_PATH, '--sandbox', sandbox, ...argv], { ...process.env, LAB_SANDBOX: sandbox, LAB_FROM_HOST: '1' });
 }
 
 async function shellIn(sandbox: string, topology: Topology, device: string): Promise<number> {
@@ -261,7 +261,11 @@ export async function main(argv: string[]): Promise<number> {
         }
         // Stop services and daemons gracefully inside (bounded: a stuck or overloaded sandbox
         // must still go), then end the sandbox.
-        const graceful = reexecInside(sandbox, ['down']);
+        // A sandbox at its process limit cannot run the graceful stop: it ends regardless.
+        const graceful = reexecInside(sandbox, ['down'], false).catch((error: unknown) => {
+          print(`graceful stop failed (${(error as Error).message}); ending the sandbox`);
+          return 1;
+        });
         const bounded = await Promise.race([graceful, new Promise<'late'>((resolve) => setTimeout(resolve, GRACEFUL_DOWN_MS, 'late').unref())]);
         if (bounded === 'late') print(`graceful stop took over ${GRACEFUL_DOWN_MS / 1000} s; ending the sandbox`);
         await stopSandbox(sandbox);

@@ -8,6 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createSandboxCgroups, joinSandboxCgroups, nprocPrefix, removeSandboxCgroups, sandboxLimits, sweepEmptyCgroups } from './limits.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 const KEEPER_SCRIPT = join(REPO_ROOT, 'lab', 'shell', 'keeper.sh');
@@ -96,6 +97,7 @@ export function findKeeper(name: string): Keeper | undefined {
   }
   if (alive(keeper.pid, keeper.startTime)) return keeper;
   rmSync(dir, { recursive: true, force: true });
+  removeSandboxCgroups(name);
   return undefined;
 }
 
@@ -109,9 +111,15 @@ export function listSandboxes(): string[] {
   return entries.filter((name) => SANDBOX_NAME_PATTERN.test(name) && findKeeper(name) !== undefined).sort();
 }
 
-/** `nsenter` arguments that run a command in the sandbox's root network namespace, as its root. */
-export function nsenterArgs(keeper: Keeper): string[] {
-  return ['nsenter', `--target=${keeper.pid}`, '--preserve-credentials', '--user', '--mount', '--net', '--pid', '--uts', '--ipc', '--'];
+/**
+ * `nsenter` arguments that run a command in the sandbox's root network namespace, as its root,
+ * under the sandbox's process limit. Asking for them means entering: this process joins the
+ * sandbox's cgroups first (lab/limits.ts), so that what it starts there is counted there.
+ */
+export function nsenterArgs(keeper: Keeper, options: { joinCgroups?: boolean } = {}): string[] {
+  // Not for ending a sandbox: a full cgroup (a fork bomb at pids.max) would stop `lab down` too.
+  if (options.joinCgroups !== false) joinSandboxCgroups(keeper.name, process.pid);
+  return ['nsenter', `--target=${keeper.pid}`, '--preserve-credentials', '--user', '--mount', '--net', '--pid', '--uts', '--ipc', '--', ...nprocPrefix()];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -253,12 +261,20 @@ export async function ensureSandbox(name: string): Promise<Keeper> {
 async function startKeeper(name: string): Promise<Keeper> {
   const dir = stateDir(name);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const limits = sandboxLimits();
+  sweepEmptyCgroups();
+  const cgroupProblems = createSandboxCgroups(name, limits);
+  if (cgroupProblems.length > 0) {
+    process.stderr.write(`lab: sandbox "${name}" runs without cgroup limits (${cgroupProblems[0]}); its processes are still limited to ${limits.pidsMax}\n`);
+  }
   const child = spawn(
     'unshare',
     ['--user', '--map-root-user', '--net', '--mount', '--pid', '--uts', '--ipc', '--fork', '--kill-child', '--mount-proc',
-      '--propagation', 'private', 'bash', KEEPER_SCRIPT, name, REPO_ROOT],
+      '--propagation', 'private', ...nprocPrefix(limits), 'bash', KEEPER_SCRIPT, name, REPO_ROOT],
     { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  // Before unshare forks the keeper, as a rule: everything of the sandbox starts in its cgroups.
+  if (child.pid !== undefined) joinSandboxCgroups(name, child.pid);
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -296,6 +312,10 @@ async function startKeeper(name: string): Promise<Keeper> {
     child.kill('SIGKILL');
     throw new SandboxError(`Sandbox "${name}": the keeper of unshare process ${unsharePid} vanished after starting`);
   }
+  // Again, in case unshare had forked it before joining, or another `lab` swept the cgroups while
+  // they were still empty: the keeper is in them from here on, and so is all it is PID 1 of.
+  createSandboxCgroups(name, limits);
+  joinSandboxCgroups(name, pid);
   const keeper: Keeper = { name, stateDir: dir, pid, unsharePid, startTime };
   writeFileSync(join(dir, 'keeper.json'), `${JSON.stringify(keeper, null, 2)}\n`);
   writeFileSync(join(dir, 'keeper.pid'), `${pid}\n`);
@@ -326,5 +346,7 @@ export async function stopSandbox(name: string): Promise<boolean> {
     await sleep(POLL_MS);
   }
   rmSync(keeper.stateDir, { recursive: true, force: true });
+  removeSandboxCgroups(name);
+  sweepEmptyCgroups();
   return true;
 }
