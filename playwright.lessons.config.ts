@@ -27,7 +27,7 @@ const STATE = process.env.COURSE_CHECK_STATE;
 const LAB_PREFIX = `pwc-${process.pid}`.slice(0, 16);
 
 const build = (course: string, site: string) =>
-  `COURSE_DIR=${course} COURSE_OUT=${site} ASTRO_TELEMETRY_DISABLED=1 sh scripts/with-node.sh astro build --silent && ` +
+  `COURSE_DIR=${course} COURSE_OUT=${site} ASTRO_TELEMETRY_DISABLED=1 sh scripts/with-node.sh node_modules/.bin/astro build --silent && ` +
   `sh scripts/with-node.sh node runner/validate-manifest.ts ${site}/course-manifest.json`;
 
 export default defineConfig({
