@@ -50,8 +50,16 @@ type Waiter<T> = { test: (m: T) => boolean; resolve: (m: T) => void; reject: (e:
 class Inbox<T> {
   readonly messages: T[] = [];
   readonly #waiters = new Set<Waiter<T>>();
+  readonly #listeners = new Set<(message: T) => void>();
+  /** Calls `listener` with every message from now on. */
+  listen(listener: (message: T) => void): void {
+    this.#listeners.add(listener);
+  }
+  /** Keeps no history (a long bench would pile up every frame). */
+  keep = true;
   push(message: T): void {
-    this.messages.push(message);
+    for (const listener of this.#listeners) listener(message);
+    if (this.keep) this.messages.push(message);
     for (const w of this.#waiters) {
       if (!w.test(message)) continue;
       clearTimeout(w.timer);
@@ -144,6 +152,32 @@ export class ScriptedLearner {
     const message = await settled;
     if (message.type === 'error') throw new Error(`run ${block}: ${message.code}: ${message.message}`);
     return message.type === 'step' ? message.status.state : 'idle';
+  }
+
+  /**
+   * Runs a step's blocks in order, each once the previous one has passed, and waits for the step
+   * to settle (its state checks included). Returns the step's state and when it settled.
+   */
+  async runStep(step: { id: string; blocks: { id: string }[] }, timeoutMs: number): Promise<{ state: StepState; at: number }> {
+    const settled = this.inbox.next(
+      (m) => m.type === 'step' && m.status.step === step.id && (m.status.state === 'passed' || m.status.state === 'failed'),
+      timeoutMs,
+      `step ${step.id} to settle`,
+    );
+    settled.catch(() => undefined); // awaited below, unless a block fails first
+    for (const block of step.blocks) {
+      const done = this.inbox.next(
+        (m) => (m.type === 'block' && m.status.block === block.id && (m.status.state === 'passed' || m.status.state === 'failed')) || (m.type === 'error' && m.ref === block.id),
+        timeoutMs,
+        `block ${block.id}`,
+      );
+      this.send({ type: 'run', block: block.id });
+      const message = await done;
+      if (message.type === 'error') throw new Error(`run ${block.id}: ${message.code}: ${message.message}`);
+      if (message.type === 'block' && message.status.state === 'failed') break;
+    }
+    const message = await settled;
+    return { state: message.type === 'step' ? message.status.state : 'idle', at: performance.now() };
   }
 
   close(): void {
