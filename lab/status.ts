@@ -137,6 +137,29 @@ function sessionSources(topology: Topology, present: Set<string>, failures: Retu
   return leavesAnswer ? { ...topology, devices: topology.devices.filter((d) => d.kind !== 'spine') } : topology;
 }
 
+/** What each device answered last, for askSessions. */
+const lastAnswers = new Map<string, BgpSession[]>();
+
+/**
+ * The sessions of a watch's look, asked device by device. A device whose routing daemon runs, is
+ * not failed, and answered with sessions before but now with none did not answer (a vtysh or
+ * birdc timing out on a loaded machine: configured neighbours are always listed, even Idle); its
+ * previous answer is kept rather than its sessions vanishing from the view for a look.
+ */
+async function askSessions(topology: Topology, failures: ReturnType<typeof readFailures>): Promise<BgpSession[]> {
+  const answers = await Promise.all(
+    topology.devices.map(async (device) => {
+      const answer = await bgpSessions({ ...topology, devices: [device] });
+      const running = device.kind === 'node' ? birdPid(device.name) !== undefined : frrPids(device.name).get('bgpd') !== undefined;
+      const previous = lastAnswers.get(device.name);
+      if (answer.length === 0 && previous?.length && running && !failures.some((f) => f.target === device.name)) return previous;
+      lastAnswers.set(device.name, answer);
+      return answer;
+    }),
+  );
+  return answers.flat();
+}
+
 /**
  * Everything `lab status` shows. A watch passes `readiness` (it asks for it less often) and
  * `cheap` (spines' sessions only when some leaf cannot report its own; see sessionSources).
@@ -152,7 +175,7 @@ export async function collectStatus(
   const present = existingNetns();
   const failures = readFailures();
   const [sessions, services, linkStates, ready] = await Promise.all([
-    knownSessions ?? bgpSessions(cheap ? sessionSources(topology, present, failures) : topology),
+    knownSessions ?? (cheap ? askSessions(sessionSources(topology, present, failures), failures) : bgpSessions(topology)),
     listServices(topology),
     Promise.all(
       topology.devices.filter((d) => present.has(d.name)).map(async (d) => {
