@@ -27,6 +27,7 @@ import type { Target } from '../target.ts';
 import { LabTarget } from '../targets/lab.ts';
 import { LocalShellTarget } from '../targets/local-shell.ts';
 import { JOIN_PER_ADDRESS, newWorkshopCode, Workshop } from './hub.ts';
+import { downLeftoverLabs } from './leftover-labs.ts';
 import { WorkshopStore, WorkshopStoreError, type WorkshopRecord } from './store.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -35,6 +36,8 @@ const MANIFEST_FILE = 'course-manifest.json';
 /** Longer than the runner's default: a learner at lunch should find their lab as they left it. */
 const WORKSHOP_IDLE_MS = 90 * 60_000;
 const DEFAULT_PORT = 4321;
+/** Sandbox names of workshop labs: `ws-` and 16 hex digits of the learner's id. */
+const LAB_PREFIX = 'ws';
 
 const USAGE = `usage: npm run workshop -- --name NAME [--host 127.0.0.1] [--port ${DEFAULT_PORT}] [--ends HH:MM|ISO-TIME]
                         [--target lab|local] [--state DIR] [--site DIR] [--public-url URL]...
@@ -244,8 +247,8 @@ async function main(): Promise<void> {
   }
 
   const extraOrigins = learnerOrigins(options.host, options.port, options.publicUrls);
-  const target: Target =
-    options.target === 'local' ? new LocalShellTarget({ stateDir: options.state, userRc: false }) : new LabTarget({ prefix: 'ws' });
+  const labTarget = options.target === 'lab' ? new LabTarget({ prefix: LAB_PREFIX }) : null;
+  const target: Target = labTarget ?? new LocalShellTarget({ stateDir: options.state, userRc: false });
   const loopbackJoin = `http://127.0.0.1:${options.port}${WORKSHOP_JOIN_PAGE}`;
   const workshop = new Workshop({
     store,
@@ -284,7 +287,12 @@ async function main(): Promise<void> {
     workshop.close();
     runner
       .close()
-      .then(() => {
+      .then(async () => {
+        if (labTarget) {
+          const names = workshop.learnerIds().map((id) => labTarget.sandbox(id));
+          const failures = await downLeftoverLabs(names, (line) => process.stderr.write(`${line}\n`));
+          for (const failure of failures) process.stderr.write(`${failure}\n`);
+        }
         store.close();
         progress.close();
         process.exit(0);

@@ -137,6 +137,8 @@ export class Workshop implements RunnerExtension {
   readonly #learners = new Map<string, WorkshopLearnerRecord>();
   readonly #bySeat = new Map<string, string>();
   readonly #locked: Set<string>;
+  /** When each lesson was last opened to the room: nobody has been on its first step for longer. */
+  readonly #openedAt = new Map<string, number>();
   readonly #resetting = new Set<string>();
   /** Learners whose catch-up the instructor started: its blocks may run in locked lessons. */
   readonly #catchingUp = new Set<string>();
@@ -172,6 +174,10 @@ export class Workshop implements RunnerExtension {
   }
   get learnerCount(): number {
     return this.#learners.size;
+  }
+  /** Every learner who joined (their cookie ids: for the runner's own use, never sent out). */
+  learnerIds(): string[] {
+    return [...this.#learners.keys()];
   }
 
   started(runner: RunningRunner): void {
@@ -565,7 +571,7 @@ export class Workshop implements RunnerExtension {
 
   setLocked(lesson: string, locked: boolean): void {
     if (locked) this.#locked.add(lesson);
-    else this.#locked.delete(lesson);
+    else if (this.#locked.delete(lesson)) this.#openedAt.set(lesson, Date.now());
     this.#workshop.locked = this.#lessonOrder.filter((id) => this.#locked.has(id));
     this.#store.setLocked(this.#workshop.id, this.#workshop.locked);
     for (const id of this.#learnerSockets.keys()) this.#toLearner(id, this.#stateFor(id));
@@ -643,15 +649,17 @@ export class Workshop implements RunnerExtension {
     const steps: Record<string, StepStatus['state']> = {};
     for (const s of statuses) if (s.state !== 'idle') steps[s.step] = s.state;
     let current: string | null = null;
+    let currentLesson: string | null = null;
     for (const id of this.#lessonOrder) {
       if (this.#locked.has(id)) continue;
       const step = this.#course.lessons.get(id)!.steps.find((s) => steps[s.id] !== 'passed');
       if (step) {
         current = step.id;
+        currentLesson = id;
         break;
       }
     }
-    let currentSince = record.joinedAt;
+    let currentSince = Math.max(record.joinedAt, (currentLesson && this.#openedAt.get(currentLesson)) || 0);
     for (const s of statuses) if (s.state === 'passed' && s.updatedAt !== undefined) currentSince = Math.max(currentSince, s.updatedAt);
     let lastFailure: WorkshopLearnerRow['lastFailure'] = null;
     for (const s of statuses) {

@@ -1,0 +1,51 @@
+// A workshop on the lab target: a learner's lab is a sandbox of its own; after the runner is
+// killed with SIGKILL and started again, the lab of a learner who never came back is still taken
+// down when the workshop stops, so nothing is left on the host.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { join, ScriptedLearner } from '../support/workshop-client.ts';
+import { startWorkshop, type WorkshopProcess } from '../support/workshop-runner.ts';
+import { LAB_BIN, REPO } from './lab-support.ts';
+
+const PORT = 47_241;
+const state = fs.mkdtempSync(path.join(os.tmpdir(), 'workshop-lab-'));
+const labState = fs.mkdtempSync(path.join(os.tmpdir(), 'workshop-lab-sandboxes-'));
+const running: WorkshopProcess[] = [];
+const env = { ...process.env, LAB_STATE_DIR: labState };
+const list = () => execFileSync(LAB_BIN, ['list'], { env, encoding: 'utf8' }).split('\n').filter(Boolean);
+
+after(async () => {
+  for (const w of running) await w.stop();
+  for (const name of list()) execFileSync(LAB_BIN, ['--sandbox', name, 'down'], { env });
+  fs.rmSync(state, { recursive: true, force: true });
+  fs.rmSync(labState, { recursive: true, force: true });
+});
+
+test('workshop labs: one sandbox per learner, none left after a SIGKILL, a restart and a stop', { timeout: 240_000 }, async () => {
+  process.env.LAB_STATE_DIR = labState; // inherited by the workshop runner and its lab commands
+  const args = ['--name', 'Lab room', '--target', 'lab', '--port', String(PORT), '--state', state, '--unlocked', 'all'];
+  const first = await startWorkshop(args, path.join(state, 'runner.log'));
+  running.push(first);
+  const cookie = await join(first.base, first.code, 'Ivy Lab');
+  const page = await ScriptedLearner.connect(first.base, cookie, '00-welcome');
+  const manifest = JSON.parse(fs.readFileSync(path.join(REPO, 'dist', 'course-manifest.json'), 'utf8')) as { lessons: { id: string; steps: { id: string; blocks: { id: string }[] }[] }[] };
+  const step = manifest.lessons.find((l) => l.id === '00-welcome')!.steps[0]!;
+  const result = await page.runStep(step, 120_000);
+  assert.equal(result.state, 'passed');
+  const sandbox = `ws-${cookie.replace('learner=', '').slice(0, 16)}`;
+  assert.deepEqual(list(), [sandbox]);
+  page.close();
+
+  await first.stop('SIGKILL');
+  assert.deepEqual(list(), [sandbox], 'the lab outlives a crashed runner');
+  const second = await startWorkshop(args, path.join(state, 'runner.log'));
+  running.push(second);
+  assert.equal(second.code, first.code);
+  await second.stop('SIGTERM');
+  assert.equal(second.child.exitCode, 0);
+  assert.deepEqual(list(), [], 'the workshop took the lab of a learner who never came back down');
+});
