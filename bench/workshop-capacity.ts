@@ -39,6 +39,8 @@ const STEP_TIMEOUT_MS = 180_000;
 /** A failed step is run again up to this many times in all, this long after the last try. */
 const STEP_ATTEMPTS = 10;
 const RETRY_AFTER_MS = 2_000;
+/** The flooding learner's output: far more than the probe lasts, so the flood runs throughout. */
+const FLOOD_BYTES = 4 * 1024 ** 3;
 /** Below this much available memory the machine is full: no further wave. */
 const MEMORY_RESERVE_KB = (totalmem() / 1024) * 0.1;
 const SITE = path.join(REPO, 'dist');
@@ -201,6 +203,43 @@ async function main(): Promise<void> {
     else if (memAvailableKb() < MEMORY_RESERVE_KB) stop = 'available memory under 10 %';
     else if (Date.now() > deadline) stop = `time budget of ${MINUTES} min spent`;
   }
+  // One learner floods their terminal while the rest re-run the probe step: what it costs the room.
+  let flood: { latency: number[]; stepMs: number[]; baselineStepMs: number[]; floodedBytes: number } | undefined;
+  if (learners.length >= 2 && waves.at(-1)!.allPassed) {
+    const probeStep = lessons.at(-1)!.steps.at(-1)!;
+    const others = learners.slice(1);
+    const timed = async () => {
+      latencies = [];
+      const stepMs: number[] = [];
+      await Promise.all(
+        others.map(async (learner) => {
+          const t0 = performance.now();
+          const { state: stepState, at } = await learner.page.runStep(probeStep, STEP_TIMEOUT_MS).catch(() => ({ state: 'failed' as const, at: 0 }));
+          stepMs.push(performance.now() - t0);
+          if (at) track(learner.name, probeStep.id, stepState, at);
+        }),
+      );
+      const until = Date.now() + 10_000;
+      while ([...seen.values()].some((m) => m.size > 0) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      return { latency: [...latencies], stepMs };
+    };
+    const baseline = await timed();
+    const flooder = learners[0]!.page;
+    const terminal = lessons.at(-1)!.terminals[0]!.name;
+    const channel = await flooder.open(terminal, 60_000);
+    const before = flooder.output.get(channel) ?? 0;
+    flooder.type(channel, `yes 'flood flood flood flood flood flood flood flood' | head -c ${FLOOD_BYTES}; echo flood-done\r`);
+    // Let the flood get going before measuring.
+    const startBy = Date.now() + 10_000;
+    while ((flooder.output.get(channel) ?? 0) - before < 1024 * 1024 && Date.now() < startBy) await new Promise((r) => setTimeout(r, 50));
+    const during = await timed();
+    flood = { ...during, baselineStepMs: baseline.stepMs, floodedBytes: (flooder.output.get(channel) ?? 0) - before };
+    flooder.send({ type: 'interrupt', terminal });
+    process.stderr.write(
+      `flood: ${(flood.floodedBytes / 2 ** 20).toFixed(0)} MiB drawn by the flooding learner's page during the probe; others' step ` +
+        `median ${median(baseline.stepMs).toFixed(0)} ms without, ${median(during.stepMs).toFixed(0)} ms with; dashboard p95 ${percentile(during.latency, 95).toFixed(0)} ms\n`,
+    );
+  }
   for (const learner of learners) learner.page.close();
   instructor.close();
 
@@ -230,6 +269,13 @@ async function main(): Promise<void> {
       `(${perLearnerMb.toFixed(0)} MB of MemAvailable each); dashboard update median ${median(waves.flatMap((w) => w.latency)).toFixed(0)} ms; ` +
       `${retries} step runs repeated because the lab was still converging.\n`,
   );
+  if (flood) {
+    process.stdout.write(
+      `With one learner flooding their terminal (${(flood.floodedBytes / 2 ** 20).toFixed(0)} MiB reached their page meanwhile), the other ${learners.length - 1} ` +
+        `re-running a step: median ${median(flood.baselineStepMs).toFixed(0)} ms without the flood, ${median(flood.stepMs).toFixed(0)} ms with it ` +
+        `(p95 ${percentile(flood.baselineStepMs, 95).toFixed(0)} → ${percentile(flood.stepMs, 95).toFixed(0)} ms); dashboard p50 / p95 ${percentile(flood.latency, 50).toFixed(0)} / ${percentile(flood.latency, 95).toFixed(0)} ms.\n`,
+    );
+  }
 }
 
 try {

@@ -154,6 +154,20 @@ export class ScriptedLearner {
     return message.type === 'step' ? message.status.state : 'idle';
   }
 
+  /** Opens a terminal of the lesson; resolves with its channel. */
+  async open(terminal: string, timeoutMs: number): Promise<number> {
+    const opened = this.inbox.next((m) => m.type === 'opened' && m.terminal === terminal, timeoutMs, `terminal ${terminal} to open`);
+    this.send({ type: 'open', terminal, size: { cols: 120, rows: 30 } });
+    const message = await opened;
+    return message.type === 'opened' ? message.channel : -1;
+  }
+
+  /** Types into an open terminal, as keystrokes. */
+  type(channel: number, text: string): void {
+    const data = Buffer.from(text);
+    this.#ws.send(Buffer.concat([Buffer.from([channel]), data]), { binary: true });
+  }
+
   /**
    * Runs a step's blocks in order, each once the previous one has passed, and waits for the step
    * to settle (its state checks included). Returns the step's state and when it settled.
