@@ -46,6 +46,25 @@ try {
     await page.locator('[data-action="watch"]').click();
     await page.locator('[data-role="watch-status"][data-state="live"]').waitFor();
     await page.screenshot({ path: path.join(out, 'workshop-dashboard-learner.png') });
+
+    // What a learner sees: the join form, a locked lesson on the home page, a hint on a lesson page.
+    const learner = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await learner.goto(workshop.joinUrl);
+    await learner.getByLabel('Workshop code').fill(workshop.code);
+    await learner.getByLabel('Your name').fill('Zoe Screenshot');
+    await learner.screenshot({ path: path.join(out, 'workshop-join.png') });
+    await learner.getByRole('button', { name: 'Join' }).click();
+    await learner.locator('a.lesson-card[data-locked]').first().waitFor();
+    await learner.screenshot({ path: path.join(out, 'workshop-home-locked.png') });
+    await learner.goto(new URL('/lessons/01-first-steps/', workshop.base).href);
+    await learner.locator('connection-status[data-state="connected"]').waitFor();
+    await page.locator('.wsd-row', { has: page.locator('.wsd-name', { hasText: 'Zoe Screenshot' }) }).click();
+    await page.getByLabel('Hint').fill('The expected output has cherries, your file has bananas: look at step 2.');
+    await page.getByRole('button', { name: 'Send hint' }).click();
+    await page.getByLabel('Message to everyone').fill('Break in 5 minutes: lesson 2 opens after it.');
+    await page.getByRole('button', { name: 'Send to all' }).click();
+    await learner.locator('[data-role="workshop-notice"]').nth(1).waitFor();
+    await learner.screenshot({ path: path.join(out, 'workshop-lesson-notices.png') });
   } finally {
     await browser.close();
   }

@@ -233,7 +233,7 @@ class Dashboard extends HTMLElement {
     room.lessons.forEach((lesson, i) => {
       if (lesson.steps.length === 0) return;
       const wide = lesson.steps.length >= 3;
-      const label = `${wide ? 'Lesson ' : 'L'}${i + 1}${lesson.locked ? (lesson.steps.length >= 4 ? ' · locked' : ' 🔒') : ''}`;
+      const label = `${wide ? 'Lesson ' : 'L'}${i + 1}${lesson.locked && lesson.steps.length >= 4 ? ' · locked' : ''}`;
       const th = el('th', `wsd-lesson-head${lesson.locked ? ' is-locked' : ''}`, label);
       th.colSpan = lesson.steps.length;
       th.title = lesson.title;
