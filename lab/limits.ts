@@ -12,7 +12,7 @@
 // The keeper and every `lab` process that enters the sandbox from the host join its cgroup before
 // entering, so shells, `lab exec` checks, daemons and services are all counted.
 
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /** Processes (and threads) per sandbox: a full lab runs about 60; shells and checks add a few each. */
@@ -24,6 +24,8 @@ export const DEFAULT_CPU_MAX = 1;
 const CPU_PERIOD_US = 100_000;
 
 const CGROUP_ROOT = '/sys/fs/cgroup';
+/** An empty sandbox cgroup younger than this may be one being set up; the sweep leaves it. */
+const SWEEP_MIN_AGE_MS = 60_000;
 
 export type SandboxLimits = { pidsMax: number; memoryMaxBytes: number; cpuMax: number };
 
@@ -159,6 +161,7 @@ function removeIfEmpty(dir: string): void {
  */
 export function sweepEmptyCgroups(): void {
   const parents = new Set(sandboxCgroupDirs('x').map(({ dir }) => dirname(dir)));
+  const now = Date.now();
   for (const parent of parents) {
     let entries: string[];
     try {
@@ -172,6 +175,8 @@ export function sweepEmptyCgroups(): void {
       let procs = '';
       try {
         procs = readFileSync(join(dir, 'cgroup.procs'), 'utf8');
+        // A cgroup another `lab up` has just made is empty until its keeper joins: leave young ones.
+        if (procs.trim() === '' && now - statSync(dir).mtimeMs <= SWEEP_MIN_AGE_MS) continue;
       } catch {
         continue; // not a cgroup directory, or gone meanwhile
       }
