@@ -213,6 +213,22 @@ test('resetting a learner’s lab gives them fresh shells and keeps their progre
   await gus.context.close();
 });
 
+test('the instructor brings a learner’s lab to a step: the earlier steps run in their terminal', async ({ browser }) => {
+  const { page: dashboard } = await openDashboard(browser);
+  const ivy = await learnerJoins(browser, 'Ivy Behind');
+  await row(dashboard, 'Ivy Behind').click();
+  await dashboard.locator('[data-role="catchup-step"]').selectOption('01-first-steps/wrong-fruit');
+  await dashboard.getByRole('button', { name: 'Bring lab to this step' }).click();
+  await expect(dashboard.locator('.wsd-log__item[data-kind="done"]', { hasText: 'Ivy Behind is caught up' })).toBeVisible({ timeout: 20_000 });
+  await expect(cell(dashboard, 'Ivy Behind', '01-first-steps/hello')).toHaveAttribute('data-state', 'passed');
+  await expect(cell(dashboard, 'Ivy Behind', '01-first-steps/write-notes')).toHaveAttribute('data-state', 'passed');
+  await expect(cell(dashboard, 'Ivy Behind', '01-first-steps/wrong-fruit')).toHaveAttribute('data-state', 'idle');
+  // It happened in her terminal, where she can see it.
+  await expect(ivy.lesson.step('01-first-steps/write-notes')).toHaveAttribute('data-state', 'passed');
+  await expect.poll(() => ivy.lesson.terminalText('shell')).toContain('hello from the course');
+  await ivy.context.close();
+});
+
 test('results export as CSV from the dashboard and as JSON with the instructor secret', async ({ browser }) => {
   const { page: dashboard } = await openDashboard(browser);
   const download = dashboard.waitForEvent('download');
