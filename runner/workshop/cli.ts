@@ -257,6 +257,12 @@ async function main(): Promise<void> {
     workshop: record,
     joinUrl: extraOrigins[0] ? `${extraOrigins[0]}${WORKSHOP_JOIN_PAGE}` : loopbackJoin,
     joinPerAddress: options.joinBurst === null ? undefined : { capacity: options.joinBurst, refillPerSecond: JOIN_PER_ADDRESS.refillPerSecond },
+    releaseLab: labTarget
+      ? async (learner) => {
+          const failures = await downLeftoverLabs([labTarget.sandbox(learner)], (line) => process.stderr.write(`${line}\n`));
+          if (failures.length) throw new Error(failures.join('; '));
+        }
+      : undefined,
   });
   const runner = await startRunner({
     host: options.host,

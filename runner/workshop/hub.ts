@@ -67,6 +67,11 @@ export type WorkshopOptions = {
   workshop: WorkshopRecord;
   /** Where learners join (printed and shown on the dashboard). */
   joinUrl: string;
+  /**
+   * After a reset: takes down whatever of the learner's lab the runner did not hold (a lab that
+   * outlived a crashed runner and that the learner has not used since the restart).
+   */
+  releaseLab?: (learner: string) => Promise<void>;
   /** Join attempts allowed per client address (default JOIN_PER_ADDRESS); raise it for a room behind one NAT. */
   joinPerAddress?: BucketOptions;
   log?: (line: string) => void;
@@ -133,6 +138,7 @@ export class Workshop implements RunnerExtension {
   readonly #workshop: WorkshopRecord;
   readonly #joinUrl: string;
   readonly #log: (line: string) => void;
+  readonly #releaseLab: WorkshopOptions['releaseLab'];
   #runner: RunningRunner | null = null;
   readonly #learners = new Map<string, WorkshopLearnerRecord>();
   readonly #bySeat = new Map<string, string>();
@@ -160,6 +166,7 @@ export class Workshop implements RunnerExtension {
     this.#workshop = options.workshop;
     this.#joinUrl = options.joinUrl;
     this.#perAddress = new TokenBuckets(options.joinPerAddress ?? JOIN_PER_ADDRESS);
+    this.#releaseLab = options.releaseLab;
     this.#log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
     this.#locked = new Set(options.workshop.locked.filter((id) => this.#course.lessons.has(id)));
     this.#lessonOrder = [...this.#course.manifest.lessons].sort((a, b) => a.order - b.order).map((l) => l.id);
@@ -516,6 +523,7 @@ export class Workshop implements RunnerExtension {
     try {
       this.#toLearner(learner, { type: 'lab-reset' });
       await this.#runner!.resetLearner(learner);
+      await this.#releaseLab?.(learner);
       this.#log(`workshop: lab of seat ${seat} reset`);
     } finally {
       this.#resetting.delete(learner);

@@ -1,7 +1,8 @@
 // Labs of the workshop's learners that the runner does not hold: after a crash and restart, the
 // labs of learners who never came back are still up (they outlive a crashed runner on purpose, so
 // that those who do come back find theirs), but the new runner never started them, so neither idle
-// reaping nor its shutdown takes them down. The workshop does, when it stops.
+// reaping nor its shutdown takes them down. The workshop does, when it stops, and when the
+// instructor resets such a learner's lab.
 
 import { spawn } from 'node:child_process';
 import { LAB_CLI } from '../targets/lab.ts';
@@ -35,7 +36,7 @@ export async function downLeftoverLabs(names: string[], log: (line: string) => v
   if (listed.code !== 0) return [`lab list failed (exit ${listed.code ?? 'none'}): ${listed.output.trim()}`];
   const running = new Set(listed.output.split('\n').map((l) => l.trim()).filter(Boolean));
   const pending = names.filter((name) => running.has(name));
-  if (pending.length) log(`workshop: taking down ${pending.length} lab(s) of learners not connected since the runner started`);
+  if (pending.length) log(`workshop: taking down ${pending.length} lab(s) the runner does not hold (left from before a restart)`);
   const failures: string[] = [];
   while (pending.length) {
     const batch = pending.splice(0, BATCH);
