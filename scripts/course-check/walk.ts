@@ -197,20 +197,24 @@ async function walkSteps(client: CourseClient, lesson: LessonManifest, steps: St
         const { message, diff } = failedResults(settled.status.results);
         step.problems.push(`step did not pass: ${message}`);
         if (diff) step.diff ??= diff;
+        showTerminal(entry);
       }
     } catch (error) {
       step.problems.push(`${(error as Error).message} (within ${budget / 1000} s of its blocks)`);
+      showTerminal(entry);
     }
     finish(entry);
   };
 
-  const finish = ({ step, source, started }: { step: StepReport; source: Step; started: number }) => {
+  /** The end of the terminal of the step's last block, for a step whose blocks or checks failed. */
+  const showTerminal = ({ step, source }: { step: StepReport; source: Step }) => {
+    const name = source.blocks.at(-1)?.terminal ?? lesson.terminals[0]!.name;
+    step.terminal ??= { name, text: tail(client.terminalText(name)) };
+  };
+
+  const finish = ({ step, started }: { step: StepReport; started: number }) => {
     step.ms = performance.now() - started;
     step.ok = step.problems.length === 0;
-    if (!step.ok && !step.terminal) {
-      const name = source.blocks.at(-1)?.terminal ?? lesson.terminals[0]!.name;
-      step.terminal = { name, text: tail(client.terminalText(name)) };
-    }
     report.steps.push(step);
     onStep?.(step);
   };
