@@ -35,7 +35,10 @@ for (const [index, listed] of lessons.entries()) {
       const started = performance.now();
       const why = await catchUpInPage(page);
       catchUpMs = performance.now() - started;
-      if (why) throw new Error(`${lesson.id}: the catch-up to this lesson failed, so it could not be walked:\n${why}`);
+      if (why) {
+        recordTiming({ lesson: lesson.id, ms: 0, steps: lesson.steps.length, passed: 0, catchUpMs });
+        throw new Error(`${lesson.id}: the catch-up to this lesson failed, so it could not be walked:\n${why}`);
+      }
     }
     learner.fresh = false;
 
