@@ -36,7 +36,7 @@ for (const [index, listed] of lessons.entries()) {
       const why = await catchUpInPage(page);
       catchUpMs = performance.now() - started;
       if (why) {
-        recordTiming({ lesson: lesson.id, ms: 0, steps: lesson.steps.length, passed: 0, catchUpMs });
+        recordTiming({ lesson: lesson.id, ms: 0, steps: lesson.steps.length, passed: 0, catchUpMs, catchUpFailed: true });
         throw new Error(`${lesson.id}: the catch-up to this lesson failed, so it could not be walked:\n${why}`);
       }
     }

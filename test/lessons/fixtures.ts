@@ -43,7 +43,7 @@ export const test = base.extend<{ traceChunk: void }, { learner: Learner }>({
 export { expect };
 
 /** Where each lesson's time goes, for the table printed at the end (global-teardown.ts). */
-export function recordTiming(entry: { lesson: string; ms: number; steps: number; passed: number; catchUpMs?: number }): void {
+export function recordTiming(entry: { lesson: string; ms: number; steps: number; passed: number; catchUpMs?: number; catchUpFailed?: boolean }): void {
   const dir = process.env.COURSE_CHECK_STATE;
   if (!dir) return;
   fs.appendFileSync(path.join(dir, 'timings.jsonl'), `${JSON.stringify(entry)}\n`);
