@@ -14,10 +14,14 @@ export function nodePeerProtocolName(peerIp: string): string {
   return `Node_${peerIp.replaceAll('.', '_')}`;
 }
 
+/** The first words of the bootstrap configuration: a node whose config still starts so has not
+ *  yet been given its own by the cluster (calico-node). */
+export const BOOTSTRAP_CONFIG_HEADER = '# Bootstrap BIRD configuration of ';
+
 export function renderBirdConfig(node: NodeDevice, topology: Topology): string {
   const pool = formatCidr(topology.podPool);
   const lines = [
-    `# Bootstrap BIRD configuration of ${node.name}, generated from lab/topology.yaml.`,
+    `${BOOTSTRAP_CONFIG_HEADER}${node.name}, generated from lab/topology.yaml.`,
     '# calico-node replaces it with the configuration it renders from the cluster resources.',
     `router id ${node.routerId};`,
     `log "${birdLogPath(node.name)}" all;`,

@@ -6,7 +6,7 @@
 
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { down, fail, FAILURE_MODES, restore, up, waitForFabric, FabricError, type FailureMode } from './fabric.ts';
+import { down, fail, FAILURE_MODES, readFailures, restore, up, waitForFabric, waitForNodesSettled, FabricError, type FailureMode } from './fabric.ts';
 import { HOST_DEVICE, SHELL_RC, deviceCommand, resolveTarget, run, selectedSandbox } from './layout.ts';
 import { SandboxError, currentSandbox, ensureSandbox, findKeeper, listSandboxes, nsenterArgs, stopSandbox } from './sandbox.ts';
 import { collectStatus, watchStatus } from './status.ts';
@@ -29,7 +29,9 @@ Commands:
   up [DEVICE...] [--wait [--timeout S]] [--fabric-only]
                         create the sandbox if needed and bring devices up (all by default);
                         idempotent. --wait: also wait until every leaf-spine BGP session is
-                        Established (default timeout ${DEFAULT_WAIT_SECONDS} s). --fabric-only: start no services
+                        Established and, with the cluster's services, each node runs its
+                        rendered BIRD configuration with every session Established (default
+                        timeout ${DEFAULT_WAIT_SECONDS} s). --fabric-only: start no services
                         (cluster emulation), so nodes keep the bootstrap BIRD configuration
   status [--json [--watch]]
                         devices, links and BGP sessions at a glance; --watch: a JSON line
@@ -300,9 +302,18 @@ export async function main(argv: string[]): Promise<number> {
       noMoreOptions(args, command);
       const started = Date.now();
       await up({ sandbox, topology, devices: args, services: !fabricOnly, report: print });
-      if (wait) {
+      const failures = readFailures();
+      if (wait && failures.length > 0) {
+        // Sessions through a failed device stay down on purpose: waiting for them would only time
+        // out, and a runner reconnecting to this lab would refuse the learner a terminal.
+        print(`not waiting for BGP: failures in effect (${failures.map((f) => `${f.target} ${f.mode}`).join(', ')}); lab restore ends them`);
+      } else if (wait) {
         const result = await waitForFabric(topology, timeout * 1000);
         print(`fabric: ${result.established}/${result.expected} leaf-spine BGP sessions Established ${((Date.now() - started) / 1000).toFixed(2)} s after lab up`);
+        if (!fabricOnly) {
+          const nodes = await waitForNodesSettled(topology, Math.max(0, timeout * 1000 - (Date.now() - started)));
+          print(`nodes: ${nodes.established} BGP sessions Established ${((Date.now() - started) / 1000).toFixed(2)} s after lab up`);
+        }
       }
       return 0;
     }

@@ -6,7 +6,7 @@
 
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { renderBirdConfig } from './bird-config.ts';
+import { BOOTSTRAP_CONFIG_HEADER, renderBirdConfig } from './bird-config.ts';
 import { renderFrrConfig, renderVtyshConfig } from './frr-config.ts';
 import { formatCidr } from './ipv4.ts';
 import {
@@ -646,6 +646,37 @@ export function expectedNodeSessions(topology: Topology, present = existingNetns
           `${device.name}:Node_${tor.gateway.replaceAll('.', '_')}`,
         ]),
   );
+}
+
+/**
+ * Polls until each node that is up runs the BIRD configuration the cluster gave it (not the
+ * bootstrap one) and every BGP session in it is Established, whatever they are: the node-to-node
+ * mesh of a fresh lab, or the TOR peers once the walkthrough's BGPPeers are in. That is the state a
+ * learner's first command expects; the mesh comes up a few seconds after the fabric (calico-node's
+ * first render, then BIRD's connect delay).
+ */
+export async function waitForNodesSettled(topology: Topology, timeoutMs: number): Promise<{ ms: number; established: number }> {
+  const started = Date.now();
+  const present = existingNetns();
+  const nodeNames = topology.devices.filter((d) => d.kind === 'node' && present.has(d.name)).map((d) => d.name);
+  for (;;) {
+    const unrendered = nodeNames.filter((name) => {
+      try {
+        return readFileSync(birdConfigPath(name), 'utf8').startsWith(BOOTSTRAP_CONFIG_HEADER);
+      } catch {
+        return true; // not written yet
+      }
+    });
+    const sessions = (await bgpSessions(topology)).filter((s) => s.kind === 'node' && nodeNames.includes(s.device));
+    const waiting = [
+      ...unrendered.map((name) => `${name}: bootstrap BIRD configuration`),
+      ...nodeNames.filter((name) => !sessions.some((s) => s.device === name)).map((name) => `${name}: no BGP session`),
+      ...sessions.filter((s) => s.state !== 'Established').map((s) => `${s.device}:${s.peer} ${s.state}`),
+    ];
+    if (waiting.length === 0) return { ms: Date.now() - started, established: sessions.length };
+    if (Date.now() - started > timeoutMs) throw new FabricError(`Nodes not settled after ${timeoutMs} ms: ${waiting.join(', ')}`);
+    await sleep(POLL_SESSIONS_MS);
+  }
 }
 
 /**
