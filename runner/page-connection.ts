@@ -167,7 +167,7 @@ export class PageConnection implements PageLink {
       }
       case 'interrupt': {
         if (!this.#checkTerminal(message.terminal)) return;
-        this.#learner.terminal(message.terminal)?.interrupt();
+        this.#learner.terminal(message.terminal)?.interruptCommand();
         return;
       }
       case 'ack': {

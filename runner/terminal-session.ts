@@ -105,6 +105,7 @@ export class TerminalSession {
   /** Ctrl-C is owed to the in-flight block as soon as it starts (it was typed but not yet running). */
   #interruptOnStart = false;
   #interruptRetry: NodeJS.Timeout | null = null;
+  #commandInterruptTimer: NodeJS.Timeout | null = null;
   /** The foreground process's name at the last prompt: the shell's, as the pty reports it. */
   #shellProcess: string | null = null;
   #exited = false;
@@ -277,6 +278,24 @@ export class TerminalSession {
     this.input(CTRL_C);
   }
 
+  /**
+   * Ctrl-C for the running command, as the page's interrupt asks: once the command has the
+   * terminal (polled, at most FOREGROUND_WAIT_MS, see there), so that a Ctrl-C right after the
+   * command started is not lost to bash; at once when no command runs (a line being typed).
+   */
+  interruptCommand(since = performance.now()): void {
+    if (this.#commandInterruptTimer) clearTimeout(this.#commandInterruptTimer);
+    this.#commandInterruptTimer = null;
+    if (this.exited) return;
+    const running = !this.#tracker.atPrompt && this.#tracker.current !== undefined;
+    const shellHasTerminal = this.#shellProcess !== null && this.#foreground() === this.#shellProcess;
+    if (running && shellHasTerminal && performance.now() - since < FOREGROUND_WAIT_MS) {
+      this.#commandInterruptTimer = setTimeout(() => this.interruptCommand(since), FOREGROUND_POLL_MS);
+      return;
+    }
+    this.interrupt();
+  }
+
   resize(cols: number, rows: number): void {
     if (this.exited) return;
     this.#pty.resize(cols, rows);
@@ -428,6 +447,8 @@ export class TerminalSession {
     this.#batchTimer = null;
     if (this.#interruptRetry) clearTimeout(this.#interruptRetry);
     this.#interruptRetry = null;
+    if (this.#commandInterruptTimer) clearTimeout(this.#commandInterruptTimer);
+    this.#commandInterruptTimer = null;
     this.#attachments.clear();
     this.#failJobs('the terminal was closed');
     this.#exited = true;
