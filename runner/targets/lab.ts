@@ -8,10 +8,10 @@
 //   lab --sandbox NAME down                  when the learner is reaped or the runner stops
 //   lab --sandbox NAME status --json --watch while a page shows the learner's lab (Target.observe)
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MAX_EXEC_OUTPUT_BYTES, type ExecResult, type LabObservation, type Observation, type ShellIntegration, type ShellResult, type Target } from '../target.ts';
+import { type ExecResult, type LabObservation, type Observation, type ShellIntegration, type ShellResult, type Target } from '../target.ts';
+import { LearnerProcesses } from './learner-processes.ts';
 import { parseLabStatus } from './lab-snapshot.ts';
 import { observeCommand } from './observe-command.ts';
 
@@ -33,7 +33,6 @@ export type LabTargetOptions = {
   env?: Record<string, string>;
 };
 
-type Run = { code: number | null; output: string; timedOut: boolean };
 
 export class LabTarget implements Target {
   readonly name = 'lab';
@@ -41,8 +40,8 @@ export class LabTarget implements Target {
   readonly #prefix: string;
   readonly #env: Record<string, string>;
   /** Sandboxes being brought up or up, per learner: the first shell waits for `lab up`. */
-  readonly #up = new Map<string, Promise<Run>>();
-  readonly #running = new Map<string, Set<ChildProcess>>();
+  readonly #up = new Map<string, Promise<ExecResult>>();
+  readonly #processes = new LearnerProcesses();
   #disposed = false;
 
   constructor(options: LabTargetOptions = {}) {
@@ -67,52 +66,18 @@ export class LabTarget implements Target {
     return { ...env, ...this.#env, TERM: 'xterm-256color', COLORTERM: 'truecolor' };
   }
 
-  #run(learner: string, args: string[], timeoutMs: number): Promise<Run> {
-    return new Promise((resolve) => {
-      const child = spawn(this.#cli, ['--sandbox', this.sandbox(learner), ...args], {
-        env: this.#baseEnv(),
-        stdio: ['ignore', 'pipe', 'pipe'],
-        detached: true,
-      });
-      let set = this.#running.get(learner);
-      if (!set) this.#running.set(learner, (set = new Set()));
-      set.add(child);
-      const chunks: Buffer[] = [];
-      let size = 0;
-      const collect = (chunk: Buffer) => {
-        if (size >= MAX_EXEC_OUTPUT_BYTES) return;
-        const part = chunk.subarray(0, MAX_EXEC_OUTPUT_BYTES - size);
-        chunks.push(part);
-        size += part.length;
-      };
-      child.stdout!.on('data', collect);
-      child.stderr!.on('data', collect);
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        killGroup(child);
-      }, timeoutMs);
-      let settled = false;
-      const finish = (code: number | null, extra = '') => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        set.delete(child);
-        resolve({ code: timedOut ? null : code, output: Buffer.concat(chunks).toString('utf8') + extra, timedOut });
-      };
-      child.on('error', (error) => finish(null, `cannot run ${this.#cli}: ${error.message}`));
-      child.on('close', (code) => finish(code));
-    });
+  #run(learner: string, args: string[], timeoutMs: number): Promise<ExecResult> {
+    return this.#processes.run(learner, this.#cli, ['--sandbox', this.sandbox(learner), ...args], { env: this.#baseEnv(), timeoutMs });
   }
 
-  #ensureUp(learner: string): Promise<Run> {
+  #ensureUp(learner: string): Promise<ExecResult> {
     let up = this.#up.get(learner);
     if (!up) {
       up = this.#run(learner, ['up', '--wait'], UP_TIMEOUT_MS);
       this.#up.set(learner, up);
       // A failed `up` is not remembered: the next shell tries again.
       up.then((result) => {
-        if (result.code !== 0 && this.#up.get(learner) === up) this.#up.delete(learner);
+        if (result.exitCode !== 0 && this.#up.get(learner) === up) this.#up.delete(learner);
       }, () => this.#up.delete(learner));
     }
     return up;
@@ -121,8 +86,8 @@ export class LabTarget implements Target {
   async shell(learner: string, terminal: string, integration: ShellIntegration): Promise<ShellResult> {
     if (this.#disposed) return { ok: false, message: 'the lab target is shut down' };
     const up = await this.#ensureUp(learner);
-    if (up.code !== 0) {
-      const why = up.timedOut ? `did not finish in ${UP_TIMEOUT_MS / 1000} s` : `failed (exit ${up.code ?? 'none'})`;
+    if (up.exitCode !== 0) {
+      const why = up.timedOut ? `did not finish in ${UP_TIMEOUT_MS / 1000} s` : `failed (exit ${up.exitCode ?? 'none'})`;
       return { ok: false, message: `lab up for sandbox ${this.sandbox(learner)} ${why}: ${up.output.slice(-ERROR_TAIL_CHARS).trim()}` };
     }
     const env: Record<string, string> = { ...this.#baseEnv(), ...integration.env, LAB_SHELL_INIT: integration.rcfile };
@@ -136,9 +101,8 @@ export class LabTarget implements Target {
 
   async exec(learner: string, terminal: string, command: string, timeoutMs: number): Promise<ExecResult> {
     const up = await this.#ensureUp(learner);
-    if (up.code !== 0) return { exitCode: null, output: `the lab is not up: ${up.output.slice(-ERROR_TAIL_CHARS).trim()}`, timedOut: false };
-    const result = await this.#run(learner, ['exec', terminal, '--', 'bash', '-c', command], timeoutMs);
-    return { exitCode: result.code, output: result.output, timedOut: result.timedOut };
+    if (up.exitCode !== 0) return { exitCode: null, output: `the lab is not up: ${up.output.slice(-ERROR_TAIL_CHARS).trim()}`, timedOut: false };
+    return await this.#run(learner, ['exec', terminal, '--', 'bash', '-c', command], timeoutMs);
   }
 
   /** The learner's lab as `lab status --json --watch` sees it, once the lab is up. */
@@ -150,48 +114,32 @@ export class LabTarget implements Target {
         if (this.#disposed) return { ok: false, message: 'the lab target is shut down' };
         if (!this.#up.has(learner)) emit({ ok: false, message: 'the lab is starting' });
         const up = await this.#ensureUp(learner);
-        if (up.code !== 0) return { ok: false, message: `the lab is not up: ${up.output.slice(-ERROR_TAIL_CHARS).trim()}` };
+        if (up.exitCode !== 0) return { ok: false, message: `the lab is not up: ${up.output.slice(-ERROR_TAIL_CHARS).trim()}` };
         return { ok: true, file: this.#cli, args: ['--sandbox', this.sandbox(learner), 'status', '--json', '--watch'], env: this.#baseEnv() };
       },
-      track: (child, running) => {
-        let set = this.#running.get(learner);
-        if (!set) this.#running.set(learner, (set = new Set()));
-        if (running) set.add(child);
-        else set.delete(child);
-      },
+      track: (child, running) => this.#processes.track(learner, child, running),
     });
   }
 
   async disposeLearner(learner: string): Promise<void> {
     const up = this.#up.get(learner);
     this.#up.delete(learner);
-    const set = this.#running.get(learner);
-    this.#running.delete(learner);
-    for (const child of set ?? []) killGroup(child);
+    this.#processes.end(learner);
     if (!up) return;
     await up; // a sandbox still coming up is taken down once it is up
     const down = await this.#run(learner, ['down'], DOWN_TIMEOUT_MS);
-    this.#running.delete(learner);
-    if (down.code !== 0) {
-      throw new Error(`lab down for sandbox ${this.sandbox(learner)} failed (exit ${down.code ?? 'none'}): ${down.output.slice(-ERROR_TAIL_CHARS).trim()}`);
+    this.#processes.end(learner);
+    if (down.exitCode !== 0) {
+      throw new Error(`lab down for sandbox ${this.sandbox(learner)} failed (exit ${down.exitCode ?? 'none'}): ${down.output.slice(-ERROR_TAIL_CHARS).trim()}`);
     }
   }
 
   async dispose(): Promise<void> {
     this.#disposed = true;
-    const learners = [...new Set([...this.#up.keys(), ...this.#running.keys()])];
+    const learners = [...new Set([...this.#up.keys(), ...this.#processes.learners()])];
     const results = await Promise.allSettled(learners.map((l) => this.disposeLearner(l)));
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed.length) throw new AggregateError(failed.map((f) => f.reason), `${failed.length} lab sandbox(es) could not be taken down`);
   }
 }
 
-function killGroup(child: ChildProcess): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, 'SIGKILL');
-  } catch (error) {
-    // ESRCH: the group is already gone, which is what we wanted.
-    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
-  }
-}

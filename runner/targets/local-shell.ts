@@ -2,11 +2,11 @@
 // working directory of the learner's own under the state directory. There is no isolation beyond
 // that directory: this target is for a course author's own machine and for tests.
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { labSnapshotSchema } from '../protocol.ts';
-import { MAX_EXEC_OUTPUT_BYTES, type ExecResult, type LabObservation, type Observation, type ShellIntegration, type ShellResult, type Target } from '../target.ts';
+import { type ExecResult, type LabObservation, type Observation, type ShellIntegration, type ShellResult, type Target } from '../target.ts';
+import { LearnerProcesses } from './learner-processes.ts';
 import { observeCommand } from './observe-command.ts';
 
 export type LocalShellOptions = {
@@ -32,7 +32,7 @@ export class LocalShellTarget implements Target {
   readonly name = 'local';
   readonly #options: LocalShellOptions;
   /** Hidden commands still running, per learner, so that dispose can stop them. */
-  readonly #running = new Map<string, Set<ChildProcess>>();
+  readonly #processes = new LearnerProcesses();
   #disposed = false;
 
   constructor(options: LocalShellOptions) {
@@ -90,62 +90,17 @@ export class LocalShellTarget implements Target {
   async exec(learner: string, _terminal: string, command: string, timeoutMs: number): Promise<ExecResult> {
     const cwd = this.workDir(learner);
     await mkdir(cwd, { recursive: true });
-    return await new Promise<ExecResult>((resolve) => {
-      // Its own process group, so that a timeout ends whatever the command started too.
-      const child = spawn(this.#options.bash ?? 'bash', ['-c', command], {
-        cwd,
-        env: this.#baseEnv(),
-        stdio: ['ignore', 'pipe', 'pipe'],
-        detached: true,
-      });
-      let set = this.#running.get(learner);
-      if (!set) this.#running.set(learner, (set = new Set()));
-      set.add(child);
-      const chunks: Buffer[] = [];
-      let size = 0;
-      const collect = (chunk: Buffer) => {
-        if (size >= MAX_EXEC_OUTPUT_BYTES) return;
-        chunks.push(chunk.subarray(0, MAX_EXEC_OUTPUT_BYTES - size));
-        size += Math.min(chunk.length, MAX_EXEC_OUTPUT_BYTES - size);
-      };
-      child.stdout!.on('data', collect);
-      child.stderr!.on('data', collect);
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        killGroup(child);
-      }, timeoutMs);
-      const finish = (exitCode: number | null, extra = '') => {
-        clearTimeout(timer);
-        set.delete(child);
-        resolve({ exitCode: timedOut ? null : exitCode, output: Buffer.concat(chunks).toString('utf8') + extra, timedOut });
-      };
-      child.on('error', (error) => finish(null, `cannot run bash: ${error.message}`));
-      child.on('close', (code) => finish(code));
-    });
+    return await this.#processes.run(learner, this.#options.bash ?? 'bash', ['-c', command], { cwd, env: this.#baseEnv(), timeoutMs });
   }
 
   async disposeLearner(learner: string): Promise<void> {
-    const set = this.#running.get(learner);
-    if (!set) return;
-    this.#running.delete(learner);
-    for (const child of set) killGroup(child);
+    this.#processes.end(learner);
     // The working directory stays: it is the learner's work, like their progress.
   }
 
   async dispose(): Promise<void> {
     this.#disposed = true;
-    for (const learner of [...this.#running.keys()]) await this.disposeLearner(learner);
-  }
-}
-
-function killGroup(child: ChildProcess): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, 'SIGKILL');
-  } catch (error) {
-    // ESRCH: the group is already gone, which is what we wanted.
-    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+    for (const learner of this.#processes.learners()) await this.disposeLearner(learner);
   }
 }
 

@@ -15,9 +15,9 @@
 // learner's shells are the ssh user's shells; this target is for a course author proving lessons
 // against the real lab, one learner at a time.
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { MAX_EXEC_OUTPUT_BYTES, type ExecResult, type ShellIntegration, type ShellResult, type Target } from '../target.ts';
+import { type ExecResult, type ShellIntegration, type ShellResult, type Target } from '../target.ts';
+import { LearnerProcesses } from './learner-processes.ts';
 
 /** Keeps an idle connection alive through NAT and notices a dead one within about a minute. */
 const SSH_KEEPALIVE_OPTIONS = ['-o', 'ServerAliveInterval=15', '-o', 'ServerAliveCountMax=4'];
@@ -46,7 +46,7 @@ export class SshTarget implements Target {
   readonly name: string;
   readonly #options: SshTargetOptions;
   readonly #ssh: string;
-  readonly #running = new Map<string, Set<ChildProcess>>();
+  readonly #processes = new LearnerProcesses();
   #rcText: { file: string; text: string } | null = null;
   #disposed = false;
 
@@ -107,59 +107,18 @@ export class SshTarget implements Target {
   }
 
   async exec(learner: string, terminal: string, command: string, timeoutMs: number): Promise<ExecResult> {
-    return await new Promise<ExecResult>((resolve) => {
-      const child = spawn(this.#ssh, this.execArgs(terminal, command), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-      let set = this.#running.get(learner);
-      if (!set) this.#running.set(learner, (set = new Set()));
-      set.add(child);
-      const chunks: Buffer[] = [];
-      let size = 0;
-      const collect = (chunk: Buffer) => {
-        if (size >= MAX_EXEC_OUTPUT_BYTES) return;
-        const part = chunk.subarray(0, MAX_EXEC_OUTPUT_BYTES - size);
-        chunks.push(part);
-        size += part.length;
-      };
-      child.stdout!.on('data', collect);
-      child.stderr!.on('data', collect);
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        killGroup(child);
-      }, timeoutMs);
-      let settled = false;
-      const finish = (exitCode: number | null, extra = '') => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        set.delete(child);
-        // ssh exits 255 for its own errors (no route, refused key): say where it happened.
-        const note = exitCode === 255 ? `\n(ssh to ${this.hostOf(terminal)} failed)` : '';
-        resolve({ exitCode: timedOut ? null : exitCode, output: Buffer.concat(chunks).toString('utf8') + extra + note, timedOut });
-      };
-      child.on('error', (error) => finish(null, `cannot run ${this.#ssh}: ${error.message}`));
-      child.on('close', (code) => finish(code));
-    });
+    const result = await this.#processes.run(learner, this.#ssh, this.execArgs(terminal, command), { timeoutMs });
+    // ssh exits 255 for its own errors (no route, refused key): say where it happened.
+    return result.exitCode === 255 ? { ...result, output: `${result.output}\n(ssh to ${this.hostOf(terminal)} failed)` } : result;
   }
 
   async disposeLearner(learner: string): Promise<void> {
-    const set = this.#running.get(learner);
-    this.#running.delete(learner);
-    for (const child of set ?? []) killGroup(child);
+    this.#processes.end(learner);
   }
 
   async dispose(): Promise<void> {
     this.#disposed = true;
-    for (const learner of [...this.#running.keys()]) await this.disposeLearner(learner);
+    for (const learner of this.#processes.learners()) await this.disposeLearner(learner);
   }
 }
 
-function killGroup(child: ChildProcess): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, 'SIGKILL');
-  } catch (error) {
-    // ESRCH: the group is already gone, which is what we wanted.
-    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
-  }
-}
