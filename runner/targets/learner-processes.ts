@@ -65,10 +65,11 @@ export class LearnerProcesses {
   }
 }
 
-export function killGroup(child: ChildProcess): void {
+/** Ends a child's whole process group (it may run through wrappers such as nsenter or ssh). */
+export function killGroup(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): void {
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   try {
-    process.kill(-child.pid, 'SIGKILL');
+    process.kill(-child.pid, signal);
   } catch (error) {
     // ESRCH: the group is already gone, which is what we wanted.
     if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;

@@ -4,6 +4,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { LabObservation, Observation } from '../target.ts';
+import { killGroup } from './learner-processes.ts';
 
 /**
  * A watch command that ends (the lab was taken down and is coming back, a crash) is started again
@@ -63,7 +64,7 @@ export function observeCommand(options: ObserveCommandOptions): Observation {
       if (buffer.length > MAX_OBSERVER_LINE_BYTES) {
         emit({ ok: false, message: `the lab observer printed a line over ${MAX_OBSERVER_LINE_BYTES} bytes; stopped it` });
         buffer = '';
-        kill(proc);
+        killGroup(proc, 'SIGTERM');
       }
     });
     proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
@@ -92,18 +93,8 @@ export function observeCommand(options: ObserveCommandOptions): Observation {
       if (disposed) return;
       disposed = true;
       clearTimeout(timer);
-      if (child) kill(child);
+      if (child) killGroup(child, 'SIGTERM');
     },
   };
 }
 
-/** Ends the observer's whole process group (it may run through wrappers such as nsenter). */
-export function kill(child: ChildProcess): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, 'SIGTERM');
-  } catch (error) {
-    // ESRCH: the group is already gone, which is what we wanted.
-    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
-  }
-}
