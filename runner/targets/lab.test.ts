@@ -74,6 +74,8 @@ describe('LabTarget', () => {
     });
     await target.shell(learner, 'host', { rcfile: '/x', env: {} });
     assert.equal(calls().filter((c) => c.endsWith(' up --wait')).length, 2);
+    // A failed `up` may still have created the sandbox: disposing takes it down all the same.
     await target.dispose();
+    assert.equal(calls().at(-1), '--sandbox course-0123456789abcdef down');
   });
 });

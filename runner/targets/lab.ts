@@ -41,6 +41,8 @@ export class LabTarget implements Target {
   readonly #env: Record<string, string>;
   /** Sandboxes being brought up or up, per learner: the first shell waits for `lab up`. */
   readonly #up = new Map<string, Promise<ExecResult>>();
+  /** Learners whose `lab up` was ever started: even a failed one may have created the sandbox. */
+  readonly #attempted = new Set<string>();
   readonly #processes = new LearnerProcesses();
   #disposed = false;
 
@@ -75,6 +77,7 @@ export class LabTarget implements Target {
     if (!up) {
       up = this.#run(learner, ['up', '--wait'], UP_TIMEOUT_MS);
       this.#up.set(learner, up);
+      this.#attempted.add(learner);
       // A failed `up` is not remembered: the next shell tries again.
       up.then((result) => {
         if (result.exitCode !== 0 && this.#up.get(learner) === up) this.#up.delete(learner);
@@ -124,8 +127,9 @@ export class LabTarget implements Target {
   async disposeLearner(learner: string): Promise<void> {
     const up = this.#up.get(learner);
     this.#up.delete(learner);
+    const attempted = this.#attempted.delete(learner);
     this.#processes.end(learner);
-    if (!up) return;
+    if (!attempted) return;
     await up; // a sandbox still coming up is taken down once it is up
     const down = await this.#run(learner, ['down'], DOWN_TIMEOUT_MS);
     this.#processes.end(learner);
@@ -136,7 +140,7 @@ export class LabTarget implements Target {
 
   async dispose(): Promise<void> {
     this.#disposed = true;
-    const learners = [...new Set([...this.#up.keys(), ...this.#processes.learners()])];
+    const learners = [...new Set([...this.#attempted, ...this.#processes.learners()])];
     const results = await Promise.allSettled(learners.map((l) => this.disposeLearner(l)));
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed.length) throw new AggregateError(failed.map((f) => f.reason), `${failed.length} lab sandbox(es) could not be taken down`);
