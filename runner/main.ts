@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ArgvReader, parseIdleMinutes, parsePort, UsageError } from './cli-args.ts';
 import { loadCourse, ManifestError } from './manifest.ts';
 import { ProgressStore, ProgressStoreError } from './progress-store.ts';
 import { DEFAULT_IDLE_MS, startRunner } from './server.ts';
@@ -29,7 +30,6 @@ const USAGE = `usage: node runner/main.ts [--host 127.0.0.1] [--port 4321] [--si
                          [--topology-command CMD]
                          [--lab-prefix NAME] [--ssh-host [TERMINAL=]HOST]... [--ssh-config FILE]`;
 
-class UsageError extends Error {}
 
 type Options = {
   host: string;
@@ -65,24 +65,16 @@ function parseArgs(argv: string[]): Options {
     topologyCommand: undefined,
     sshTerminalHosts: {},
   };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
+  const args = new ArgvReader(argv);
+  for (let flag = args.next(); flag !== undefined; flag = args.next()) {
+    const value = (): string => args.value(flag!);
     switch (flag) {
       case '--host':
         options.host = value();
         break;
-      case '--port': {
-        const v = value();
-        const port = Number(v);
-        if (!/^\d+$/.test(v) || port > 65535) throw new UsageError(`--port must be 0 to 65535, got ${JSON.stringify(v)}`);
-        options.port = port;
+      case '--port':
+        options.port = parsePort(value());
         break;
-      }
       case '--site':
         options.site = path.resolve(value());
         options.siteIsDefault = options.site === path.join(ROOT, DEFAULT_SITE);
@@ -108,13 +100,9 @@ function parseArgs(argv: string[]): Options {
         options.allowOrigins.push(origin);
         break;
       }
-      case '--idle-minutes': {
-        const v = value();
-        const minutes = Number(v);
-        if (!Number.isFinite(minutes) || minutes <= 0) throw new UsageError(`--idle-minutes must be a positive number, got ${JSON.stringify(v)}`);
-        options.idleMs = minutes * 60_000;
+      case '--idle-minutes':
+        options.idleMs = parseIdleMinutes(value());
         break;
-      }
       case '--user-rc':
         options.userRc = true;
         break;

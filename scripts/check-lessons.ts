@@ -12,6 +12,7 @@
 // or Ctrl-C), and stops it at the end. `--runner URL` uses a runner already running instead.
 
 import path from 'node:path';
+import { ArgvReader, UsageError } from '../runner/cli-args.ts';
 import { courseManifestSchema, type CourseManifest } from '../runner/protocol.ts';
 import { failures, flakySteps, formatStep, timingTable } from './course-check/report.ts';
 import { defaultSiteDir, ensureSite, ROOT, startRunner, type StartedRunner } from './course-check/runner-process.ts';
@@ -22,7 +23,6 @@ const USAGE = `usage: npm run check:lessons -- [LESSON...] [--from LESSON[/STEP]
                              [--ssh-host [TERMINAL=]HOST]... [--ssh-config FILE]`;
 const TARGETS = ['lab', 'local', 'ssh'];
 
-class UsageError extends Error {}
 
 type Options = {
   lessons: string[];
@@ -37,13 +37,9 @@ type Options = {
 
 function parseArgs(argv: string[]): Options {
   const options: Options = { lessons: [], repeat: 1, target: 'lab', course: 'lessons', runnerArgs: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new UsageError(`${arg} needs a value`);
-      return v;
-    };
+  const args = new ArgvReader(argv);
+  for (let arg = args.next(); arg !== undefined; arg = args.next()) {
+    const value = (): string => args.value(arg!);
     switch (arg) {
       case '--from':
         options.from = value();

@@ -19,6 +19,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ArgvReader, parseIdleMinutes, parsePort, UsageError } from '../cli-args.ts';
 import { loadCourse, ManifestError } from '../manifest.ts';
 import { ProgressStore, ProgressStoreError } from '../progress-store.ts';
 import { WORKSHOP_CODE_ALPHABET, WORKSHOP_DASHBOARD_PAGE, WORKSHOP_JOIN_PAGE } from '../protocol.ts';
@@ -43,7 +44,6 @@ const USAGE = `usage: npm run workshop -- --name NAME [--host 127.0.0.1] [--port
                         [--target lab|local] [--state DIR] [--site DIR] [--public-url URL]...
                         [--unlocked N|all] [--idle-minutes N] [--join-burst N] [--new]`;
 
-class UsageError extends Error {}
 
 type Options = {
   name: string | null;
@@ -92,13 +92,9 @@ function parseArgs(argv: string[]): Options {
     fresh: false,
     joinBurst: null,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
+  const args = new ArgvReader(argv);
+  for (let flag = args.next(); flag !== undefined; flag = args.next()) {
+    const value = (): string => args.value(flag!);
     switch (flag) {
       case '--name':
         options.name = value().trim();
@@ -107,12 +103,9 @@ function parseArgs(argv: string[]): Options {
       case '--host':
         options.host = value();
         break;
-      case '--port': {
-        const v = value();
-        if (!/^\d+$/.test(v) || Number(v) > 65535) throw new UsageError(`--port must be 0 to 65535, got ${JSON.stringify(v)}`);
-        options.port = Number(v);
+      case '--port':
+        options.port = parsePort(value());
         break;
-      }
       case '--ends':
         options.ends = parseEnds(value());
         break;
@@ -147,13 +140,9 @@ function parseArgs(argv: string[]): Options {
         else throw new UsageError(`--unlocked takes a number of lessons or "all", got ${JSON.stringify(v)}`);
         break;
       }
-      case '--idle-minutes': {
-        const v = value();
-        const minutes = Number(v);
-        if (!Number.isFinite(minutes) || minutes <= 0) throw new UsageError(`--idle-minutes must be a positive number, got ${JSON.stringify(v)}`);
-        options.idleMs = minutes * 60_000;
+      case '--idle-minutes':
+        options.idleMs = parseIdleMinutes(value());
         break;
-      }
       case '--join-burst': {
         const v = value();
         if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 1000) throw new UsageError(`--join-burst must be 1 to 1000, got ${JSON.stringify(v)}`);
