@@ -10,6 +10,7 @@
 // nothing piles up, and the screen a page gets on (re)connect includes all that output (within the
 // scrollback). A paused pty makes the program block on write, so memory stays bounded either way.
 
+import { readFileSync } from 'node:fs';
 import headless from '@xterm/headless';
 import serialize from '@xterm/addon-serialize';
 import * as pty from 'node-pty';
@@ -106,8 +107,8 @@ export class TerminalSession {
   #interruptOnStart = false;
   #interruptRetry: NodeJS.Timeout | null = null;
   #commandInterruptTimer: NodeJS.Timeout | null = null;
-  /** The foreground process's name at the last prompt: the shell's, as the pty reports it. */
-  #shellProcess: string | null = null;
+  /** The terminal's foreground process group at the last prompt: the shell's. */
+  #shellGroup: number | null = null;
   #exited = false;
   #processGone = false;
   #killTimer: NodeJS.Timeout | null = null;
@@ -154,6 +155,10 @@ export class TerminalSession {
   }
   get atPrompt(): boolean {
     return this.#tracker.atPrompt && this.#inFlight === null;
+  }
+  /** The command line of the innermost command running now, as the shell reported it. */
+  get runningCommand(): string | undefined {
+    return this.#tracker.current?.commandLine;
   }
   get attachmentCount(): number {
     return this.#attachments.size;
@@ -288,7 +293,7 @@ export class TerminalSession {
     this.#commandInterruptTimer = null;
     if (this.exited) return;
     const running = !this.#tracker.atPrompt && this.#tracker.current !== undefined;
-    const shellHasTerminal = this.#shellProcess !== null && this.#foreground() === this.#shellProcess;
+    const shellHasTerminal = this.#shellHasTerminal();
     if (running && shellHasTerminal && performance.now() - since < FOREGROUND_WAIT_MS) {
       this.#commandInterruptTimer = setTimeout(() => this.interruptCommand(since), FOREGROUND_POLL_MS);
       return;
@@ -335,13 +340,24 @@ export class TerminalSession {
     this.#pty.write(`${CLEAR_LINE}${typed}\r`);
   }
 
-  #foreground(): string {
+  /**
+   * The terminal's foreground process group (tpgid in /proc/PID/stat of the pty's first process,
+   * which every process on the terminal shares). A group, not a process name: between fork and
+   * exec a command still carries the shell's name, and a nested bash always does.
+   */
+  #foregroundGroup(): number | null {
     try {
-      return this.#pty.process;
+      const stat = readFileSync(`/proc/${this.#pty.pid}/stat`, 'utf8');
+      // Fields after the command name (which may hold spaces or parentheses) start at ") ".
+      const group = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[5]);
+      return Number.isInteger(group) && group > 0 ? group : null;
     } catch {
-      // The pty is closing: no foreground process to tell apart; the prompt check decides.
-      return '';
+      return null; // the pty's process is gone: the terminal is closing and the prompt check decides
     }
+  }
+
+  #shellHasTerminal(): boolean {
+    return this.#shellGroup !== null && this.#foregroundGroup() === this.#shellGroup;
   }
 
   /** Ctrl-C for a queued interrupting job, once the command has the terminal, again while no prompt comes back. */
@@ -349,7 +365,7 @@ export class TerminalSession {
     if (this.#interruptRetry) clearTimeout(this.#interruptRetry);
     this.#interruptRetry = null;
     if (this.exited || !this.#queue.includes(job) || this.#tracker.atPrompt) return;
-    const shellHasTerminal = this.#shellProcess !== null && this.#foreground() === this.#shellProcess;
+    const shellHasTerminal = this.#shellHasTerminal();
     if (shellHasTerminal && performance.now() - since < FOREGROUND_WAIT_MS) {
       this.#interruptRetry = setTimeout(() => this.#interruptFor(job, retries, since), FOREGROUND_POLL_MS);
       return;
@@ -361,7 +377,7 @@ export class TerminalSession {
 
   #onPrompt(): void {
     const inFlight = this.#inFlight;
-    this.#shellProcess = this.#foreground();
+    this.#shellGroup = this.#foregroundGroup();
     this.#interruptOnStart = false;
     if (inFlight && inFlight.started === null) {
       // Back at a prompt without the block having started: bash refused it (a syntax error).

@@ -94,7 +94,8 @@ describe('runner blocks', () => {
   it('interrupts a running command on request', async () => {
     const from = page.messages.length;
     page.input(channel, 'sleep 500\r');
-    await page.until(() => fixture.runner.learners.values().next().value?.terminal('main')?.atPrompt === false, 'sleep to start');
+    // Started, not merely "not at a prompt": that is also true while the previous prompt is drawn.
+    await page.until(() => fixture.runner.learners.values().next().value?.terminal('main')?.runningCommand === 'sleep 500', 'sleep to start');
     page.send({ type: 'interrupt', terminal: 'main' });
     const done = await page.waitFor((m) => m.type === 'command' && m.command === 'sleep 500', 'sleep 500 to end', from);
     assert.equal(done.type === 'command' && done.exitCode, 130);

@@ -49,7 +49,7 @@ describe('runner sessions', () => {
     // A command that prints only once a file appears, created after the page is gone.
     first.input(channel, 'while [ ! -e go ]; do sleep 0.05; done; for i in 1 2 3; do echo "away-$((i*11))"; done\r');
     const learner = fixture.runner.learners.get(auth.learner)!;
-    await first.until(() => learner.terminal('main')?.atPrompt === false, 'the waiting loop to start');
+    await first.until(() => learner.terminal('main')?.runningCommand?.startsWith('while ') === true, 'the waiting loop to start');
     await first.close();
     await writeFile(path.join(fixture.stateDir, 'learners', auth.learner, 'go'), '');
     const terminal = learner.terminal('main')!;
