@@ -13,8 +13,11 @@ import { collectStatus, watchStatus } from './status.ts';
 import { loadTopology, TopologyError, type Topology } from './topology.ts';
 
 const CLI_PATH = fileURLToPath(import.meta.url);
-/** `lab up --wait` and `lab wait` give the fabric this long to converge by default. */
-const DEFAULT_WAIT_SECONDS = 30;
+/**
+ * `lab up --wait` and `lab wait` give the fabric this long to converge by default: sized for a
+ * 2-core machine with a workshop's room on it, where a lab that takes 15 s quiet takes minutes.
+ */
+const DEFAULT_WAIT_SECONDS = 300;
 /** `lab down` gives services and daemons this long to stop before the sandbox is ended anyway. */
 const GRACEFUL_DOWN_MS = 15_000;
 

@@ -17,8 +17,11 @@ import { observeCommand } from './observe-command.ts';
 
 export const LAB_CLI = fileURLToPath(new URL('../../lab/bin/lab', import.meta.url));
 
-/** `lab up --wait` gives the fabric this long; a sandbox not up by then is a spawn failure. */
-const UP_TIMEOUT_MS = 120_000;
+/**
+ * `lab up --wait` gets this long, beyond its own wait (lab/cli.ts, 300 s) so that the lab's own
+ * message says what did not come up; a sandbox not up by then is a spawn failure.
+ */
+const UP_TIMEOUT_MS = 360_000;
 /** `lab down` gets this long before it is killed (it stops daemons gracefully first). */
 const DOWN_TIMEOUT_MS = 60_000;
 /** The tail of a failed `lab` command's output kept for the error shown to the learner. */
