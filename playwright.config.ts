@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { defineConfig } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './test/browser/chromium.ts';
+import { LAB_WAIT_MS, WAIT_MS } from './test/support/deadlines.ts';
 
 /** Unlikely to be taken on a developer machine; the runner fails loudly if it is. */
 const PORT = Number(process.env.COURSE_TEST_PORT ?? 47_213);
@@ -26,8 +27,8 @@ export default defineConfig({
   // Every test is its own learner (own browser context, own cookie), so files can run in parallel.
   fullyParallel: true,
   workers: process.env.CI ? 2 : undefined,
-  timeout: 30_000,
-  expect: { timeout: 10_000 },
+  timeout: 2 * WAIT_MS,
+  expect: { timeout: WAIT_MS },
   reporter: process.env.CI ? [['list']] : [['list'], ['html', { open: 'never', outputFolder: 'playwright-report' }]],
   globalTeardown: './test/browser/global-teardown.ts',
   use: {
@@ -47,7 +48,7 @@ export default defineConfig({
     env: { COURSE_DIR: 'test/fixture-course', COURSE_OUT: SITE_DIR, ASTRO_TELEMETRY_DISABLED: '1' },
     url: `http://127.0.0.1:${PORT}/`,
     reuseExistingServer: false,
-    timeout: 120_000,
+    timeout: LAB_WAIT_MS,
     stdout: 'pipe',
     stderr: 'pipe',
     gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { defineConfig } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './test/browser/chromium.ts';
+import { LAB_WAIT_MS, WAIT_MS } from './test/support/deadlines.ts';
 
 /** Next to the browser tests' port (47213), unlikely to be taken; the runner fails loudly if it is. */
 const COURSE_PORT = Number(process.env.COURSE_CHECK_PORT ?? 47_231);
@@ -38,8 +39,8 @@ export default defineConfig({
   // The course spec walks lessons in order as one learner: one worker, in file order.
   workers: 1,
   fullyParallel: false,
-  timeout: 120_000,
-  expect: { timeout: 10_000 },
+  timeout: LAB_WAIT_MS,
+  expect: { timeout: WAIT_MS },
   reporter: process.env.CI ? [['list']] : [['list'], ['html', { open: 'never', outputFolder: 'playwright-report-lessons' }]],
   outputDir: 'test-results/lessons',
   globalTeardown: './test/lessons/global-teardown.ts',
@@ -62,7 +63,7 @@ export default defineConfig({
       command: `${build('test/broken-course', BROKEN_SITE)} && exec sh scripts/with-node.sh node runner/main.ts --site ${BROKEN_SITE} --port ${BROKEN_PORT} --state "${STATE}/broken" --target local 2>>"${STATE}/broken-runner.log"`,
       url: `http://127.0.0.1:${BROKEN_PORT}/`,
       reuseExistingServer: false,
-      timeout: 120_000,
+      timeout: LAB_WAIT_MS,
       stdout: 'pipe',
       stderr: 'pipe',
       gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
@@ -73,7 +74,7 @@ export default defineConfig({
         `--state "${STATE}/course" --target ${TARGET}${TARGET === 'lab' ? ` --lab-prefix ${LAB_PREFIX}` : ''} 2>>"${STATE}/course-runner.log"`,
       url: `http://127.0.0.1:${COURSE_PORT}/`,
       reuseExistingServer: false,
-      timeout: 120_000,
+      timeout: LAB_WAIT_MS,
       stdout: 'pipe',
       stderr: 'pipe',
       // `lab down` of every sandbox the run made: bounded by the lab's own graceful stop.

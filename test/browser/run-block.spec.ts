@@ -1,4 +1,5 @@
 import { expect, test } from './fixtures.ts';
+import { WAIT_MS } from '../support/deadlines.ts';
 
 const LESSON = '01-first-steps';
 
@@ -26,7 +27,7 @@ test('Run buttons are reachable and usable from the keyboard', async ({ lesson, 
   await expect(async () => {
     await page.keyboard.press('Tab');
     await expect(run).toBeFocused({ timeout: 100 });
-  }).toPass({ timeout: 10_000 });
+  }).toPass({ timeout: WAIT_MS });
   await page.keyboard.press('Enter');
   await expect(lesson.block(`${LESSON}/hello/1`)).toHaveAttribute('data-state', 'passed');
 });

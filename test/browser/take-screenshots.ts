@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { chromium } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.ts';
+import { WAIT_MS } from '../support/deadlines.ts';
 
 const [base = 'http://127.0.0.1:4321/', out = '.cache/screenshots'] = process.argv.slice(2);
 const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
@@ -25,7 +26,7 @@ try {
     if (process.env.RUN_FIRST && shot.name !== 'home' && !shot.name.endsWith('narrow')) {
       for (const button of await page.locator('run-block button[data-action="run"]').all()) {
         await button.click();
-        await page.waitForFunction((el) => !['queued', 'running'].includes(el?.closest('run-block')?.getAttribute('data-state') ?? ''), await button.elementHandle(), { timeout: 10_000 });
+        await page.waitForFunction((el) => !['queued', 'running'].includes(el?.closest('run-block')?.getAttribute('data-state') ?? ''), await button.elementHandle(), { timeout: WAIT_MS });
       }
     }
     if (shot.name === 'home') await page.locator('course-progress:not([data-state="unknown"])').first().waitFor();

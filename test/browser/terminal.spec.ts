@@ -1,4 +1,5 @@
 import { expect, test } from './fixtures.ts';
+import { WAIT_MS } from '../support/deadlines.ts';
 
 test('typing in the terminal reaches the shell, and a flood of output arrives whole (flow control)', async ({ lesson, page }) => {
   await lesson.open('01-first-steps');
@@ -6,7 +7,7 @@ test('typing in the terminal reaches the shell, and a flood of output arrives wh
   // Far more than the runner's high watermark: without the page's acks the shell would be paused
   // for good and the last lines would never come.
   await page.keyboard.type('seq 1 120000 && echo flood-done\n');
-  await expect.poll(() => lesson.terminalText('shell'), { timeout: 30_000 }).toMatch(/^119999\n120000\nflood-done$/m);
+  await expect.poll(() => lesson.terminalText('shell'), { timeout: WAIT_MS }).toMatch(/^119999\n120000\nflood-done$/m);
   // The page still answers input after the flood.
   await page.keyboard.type('echo still-$((40 + 2))\n');
   await expect.poll(() => lesson.terminalText('shell')).toMatch(/^still-42$/m);

@@ -21,6 +21,7 @@ import {
 import { join, ScriptedInstructor, ScriptedLearner } from '../support/workshop-client.ts';
 import { startWorkshop, type WorkshopProcess } from '../support/workshop-runner.ts';
 import { expect, test } from './fixtures.ts';
+import { WAIT_MS } from '../support/deadlines.ts';
 
 const PORT = Number(process.env.COURSE_WORKSHOP_ISOLATION_PORT ?? 47_232);
 
@@ -89,7 +90,7 @@ test('a guessed or made-up learner id gets no session, no lesson socket and no w
 
 test('a learner sees only their own progress and steps, never another learner’s', async () => {
   const adaPage = await ScriptedLearner.connect(workshop.base, ada, '01-first-steps');
-  expect(await adaPage.runBlock('01-first-steps/hello/1', '01-first-steps/hello', 15_000)).toBe('passed');
+  expect(await adaPage.runBlock('01-first-steps/hello/1', '01-first-steps/hello', WAIT_MS)).toBe('passed');
   adaPage.close();
 
   const bobPage = await ScriptedLearner.connect(workshop.base, bob, '01-first-steps');
@@ -122,7 +123,7 @@ test('a learner cannot reach the instructor’s socket or export, with or withou
 test('instructor messages sent on a learner’s socket do nothing; the instructor’s watch never types', async () => {
   const bobPage = await ScriptedLearner.connect(workshop.base, bob, '01-first-steps');
   bobPage.send({ type: 'open', terminal: 'shell', size: { cols: 80, rows: 24 } });
-  await bobPage.inbox.next((m) => m.type === 'opened', 10_000, 'Bob’s shell');
+  await bobPage.inbox.next((m) => m.type === 'opened', WAIT_MS, 'Bob’s shell');
   const instructor = await ScriptedInstructor.connect(workshop.base, workshop.key);
   const rows = await instructor.learners();
   const bobSeat = rows.find((l) => l.name === 'Bob Iso')!.seat;
@@ -146,7 +147,7 @@ test('instructor messages sent on a learner’s socket do nothing; the instructo
 
   // The instructor watches Bob, and a keystroke frame on the instructor socket is refused.
   instructor.send({ type: 'watch', seat: bobSeat, terminal: 'shell' });
-  await instructor.inbox.next((m) => m.type === 'watching', 10_000, 'watching');
+  await instructor.inbox.next((m) => m.type === 'watching', WAIT_MS, 'watching');
   const refused = instructor.inbox.next((m) => m.type === 'error', 5_000, 'the refusal of a keystroke frame');
   // A binary frame, as a page sends keystrokes: channel 0, then "echo typed-by-instructor\r".
   instructor.sendBinary(Buffer.concat([Buffer.from([0]), Buffer.from('echo typed-by-instructor\r')]));
@@ -155,7 +156,7 @@ test('instructor messages sent on a learner’s socket do nothing; the instructo
 
   // Bob's shell is the same shell as before (not reset by Ada) and never saw the instructor's line.
   bobPage.send({ type: 'run', block: '01-first-steps/hello/1' });
-  await bobPage.inbox.next((m) => m.type === 'step' && m.status.step === '01-first-steps/hello' && m.status.state === 'passed', 15_000, 'Bob’s block');
+  await bobPage.inbox.next((m) => m.type === 'step' && m.status.step === '01-first-steps/hello' && m.status.state === 'passed', WAIT_MS, 'Bob’s block');
   const commands = bobPage.inbox.messages.filter((m) => m.type === 'command').map((m) => (m.type === 'command' ? m.command : ''));
   expect(commands).toEqual(['echo "hello from the course"']);
   expect(bobPage.inbox.messages.some((m) => m.type === 'exited')).toBe(false);

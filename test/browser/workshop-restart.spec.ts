@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startWorkshop, type WorkshopProcess } from '../support/workshop-runner.ts';
 import { expect, LessonPage, test } from './fixtures.ts';
+import { WAIT_MS } from '../support/deadlines.ts';
 
 const PORT = Number(process.env.COURSE_WORKSHOP_RESTART_PORT ?? 47_233);
 
@@ -56,7 +57,7 @@ test('kill -9 and restart: no progress lost, same code and key, the learner reco
   const second = await start();
   expect(second.code).toBe(first.code);
   expect(second.key).toBe(first.key);
-  await expect(page.locator('connection-status')).toHaveAttribute('data-state', 'connected', { timeout: 20_000 });
+  await expect(page.locator('connection-status')).toHaveAttribute('data-state', 'connected', { timeout: WAIT_MS });
   await expect(lesson.step('01-first-steps/hello')).toHaveAttribute('data-state', 'passed');
   await expect(lesson.step('01-first-steps/wrong-fruit')).toHaveAttribute('data-state', 'failed');
   // Still the same learner: the workshop badge, and a block runs in a (new) shell.

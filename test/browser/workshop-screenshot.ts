@@ -10,6 +10,7 @@ import { chromium } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.ts';
 import { join, ScriptedLearner } from '../support/workshop-client.ts';
 import { startWorkshop } from '../support/workshop-runner.ts';
+import { WAIT_MS } from '../support/deadlines.ts';
 
 const [site = '.cache/fixture-site', out = '.cache/screenshots'] = process.argv.slice(2);
 const LEARNERS = 50;
@@ -30,10 +31,10 @@ try {
       if (i % 9 === 8) return; // never opened a lesson (offline)
       const learner = await ScriptedLearner.connect(workshop.base, cookie, '01-first-steps');
       pages.push(learner);
-      await learner.runBlock('01-first-steps/hello/1', '01-first-steps/hello', 20_000);
+      await learner.runBlock('01-first-steps/hello/1', '01-first-steps/hello', WAIT_MS);
       if (i % 4 === 3) return;
-      await learner.runBlock('01-first-steps/write-notes/1', '01-first-steps/write-notes', 20_000);
-      if (i % 5 === 0) await learner.runBlock('01-first-steps/wrong-fruit/1', '01-first-steps/wrong-fruit', 20_000);
+      await learner.runBlock('01-first-steps/write-notes/1', '01-first-steps/write-notes', WAIT_MS);
+      if (i % 5 === 0) await learner.runBlock('01-first-steps/wrong-fruit/1', '01-first-steps/wrong-fruit', WAIT_MS);
     }),
   );
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });

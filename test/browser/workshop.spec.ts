@@ -8,6 +8,7 @@ import type { Browser, BrowserContext, Page } from '@playwright/test';
 import { WORKSHOP_EXPORT_PATH } from '../../runner/protocol.ts';
 import { startWorkshop, type WorkshopProcess } from '../support/workshop-runner.ts';
 import { expect, LessonPage, test } from './fixtures.ts';
+import { WAIT_MS } from '../support/deadlines.ts';
 
 const PORT = Number(process.env.COURSE_WORKSHOP_TEST_PORT ?? 47_231);
 const SITE_DIR = '.cache/fixture-site';
@@ -202,12 +203,12 @@ test('resetting a learner’s lab gives them fresh shells and keeps their progre
   await expect(gus.page.locator('[data-role="workshop-notice"]', { hasText: 'reset your lab' })).toBeVisible();
 
   // The page reconnects by itself to a new shell, without the old shell's variable.
-  await expect(gus.page.locator('connection-status')).toHaveAttribute('data-state', 'connected', { timeout: 20_000 });
+  await expect(gus.page.locator('connection-status')).toHaveAttribute('data-state', 'connected', { timeout: WAIT_MS });
   await gus.page.locator('.terminal__screen[data-terminal-screen="shell"] .xterm').click();
   await expect(async () => {
     await gus.page.keyboard.type('echo "now=${RESET_MARK:-fresh}"\n');
     await expect.poll(() => gus.lesson.terminalText('shell'), { timeout: 2_000 }).toMatch(/^now=fresh$/m);
-  }).toPass({ timeout: 20_000 });
+  }).toPass({ timeout: WAIT_MS });
   await expect(gus.lesson.step('01-first-steps/hello')).toHaveAttribute('data-state', 'passed');
   await expect(cell(dashboard, 'Gus Reset', '01-first-steps/hello')).toHaveAttribute('data-state', 'passed');
   await gus.context.close();
@@ -219,7 +220,7 @@ test('the instructor brings a learner’s lab to a step: the earlier steps run i
   await row(dashboard, 'Ivy Behind').click();
   await dashboard.locator('[data-role="catchup-step"]').selectOption('01-first-steps/wrong-fruit');
   await dashboard.getByRole('button', { name: 'Bring lab to this step' }).click();
-  await expect(dashboard.locator('.wsd-log__item[data-kind="done"]', { hasText: 'Ivy Behind is caught up' })).toBeVisible({ timeout: 20_000 });
+  await expect(dashboard.locator('.wsd-log__item[data-kind="done"]', { hasText: 'Ivy Behind is caught up' })).toBeVisible({ timeout: WAIT_MS });
   await expect(cell(dashboard, 'Ivy Behind', '01-first-steps/hello')).toHaveAttribute('data-state', 'passed');
   await expect(cell(dashboard, 'Ivy Behind', '01-first-steps/write-notes')).toHaveAttribute('data-state', 'passed');
   await expect(cell(dashboard, 'Ivy Behind', '01-first-steps/wrong-fruit')).toHaveAttribute('data-state', 'idle');

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { LAB_BIN, labExec, labOk, poll, teardown, uniqueSandbox, type Result } from './lab-support.ts';
+import { LAB_WAIT_MS, LAB_TEST_TIMEOUT_MS } from '../support/deadlines.ts';
 
 const WALKTHROUGH = new URL('../../lab/cluster/testdata/walkthrough/', import.meta.url);
 const stdinOf = (name: string) => readFileSync(new URL(name, WALKTHROUGH), 'utf8');
@@ -66,7 +67,7 @@ async function nodeReady(sandbox: string, node: string): Promise<string> {
   return out.split('\n')[1]!.split(/\s+/)[1]!;
 }
 
-describe('the walkthrough in a lab', { timeout: 240_000 }, () => {
+describe('the walkthrough in a lab', { timeout: LAB_TEST_TIMEOUT_MS }, () => {
   const sandbox = uniqueSandbox('cluster');
   before(async () => {
     await labOk(sandbox, ['up']);
@@ -76,18 +77,18 @@ describe('the walkthrough in a lab', { timeout: 240_000 }, () => {
   });
 
   test('the cluster starts as the walkthrough does: both nodes Ready, the node-to-node mesh Established', async () => {
-    await poll('both nodes Ready', 20_000, async () => {
+    await poll('both nodes Ready', LAB_WAIT_MS, async () => {
       const r = await labExec(sandbox, 'k8s-master', ['kubectl', 'get', 'node', '-o', 'wide']);
       return r.code === 0 && (r.stdout.match(/ Ready /g) ?? []).length === 2 ? r : undefined;
     });
-    const peers = await poll('the mesh session', 20_000, async () => {
+    const peers = await poll('the mesh session', LAB_WAIT_MS, async () => {
       const s = await nodeStatus(sandbox, 'k8s-master');
       return s.length === 1 && s[0]!.info === 'Established' ? s : undefined;
     });
     assert.deepEqual(peers.map((p) => [p.address, p.type]), [['192.168.201.1', 'node-to-node mesh']]);
     // The mesh carries the other node's pod block, its next hop resolved through both TORs (the TORs
     // themselves learn pod blocks only once nodes peer with them, as in the original).
-    assert.deepEqual(await poll('the worker\'s block on the master', 20_000, async () => {
+    assert.deepEqual(await poll('the worker\'s block on the master', LAB_WAIT_MS, async () => {
       const g = await gatewaysTo(sandbox, 'k8s-master', '10.10.230.0/26');
       return g.length === 2 ? g : undefined;
     }), ['10.50.1.1', '10.50.2.1']);
@@ -103,17 +104,17 @@ describe('the walkthrough in a lab', { timeout: 240_000 }, () => {
     assert.equal(await ok(labExecInput(sandbox, 'k8s-master', ['kubectl', 'apply', '-f', '-'], stdinOf('09-apply-peers.stdin.yaml'))), stdinOf('09-apply-peers.txt'));
     assert.equal(await ok(labExecInput(sandbox, 'k8s-master', ['calicoctl', 'apply', '-f', '-'], stdinOf('10-disable-mesh.stdin.yaml'))), stdinOf('10-disable-mesh.txt'));
     for (const [node, tors] of [['k8s-master', ['10.50.1.1', '10.50.2.1']], ['k8s-worker-1', ['10.50.3.1', '10.50.4.1']]] as const) {
-      const peers = await poll(`two TOR sessions on ${node}`, 30_000, async () => {
+      const peers = await poll(`two TOR sessions on ${node}`, LAB_WAIT_MS, async () => {
         const s = await nodeStatus(sandbox, node);
         return s.length === 2 && s.every((p) => p.info === 'Established') ? s : undefined;
       });
       assert.deepEqual(peers.map((p) => [p.address, p.type, p.state]), tors.map((t) => [t, 'node specific', 'up']));
     }
-    assert.deepEqual(await poll('ECMP on the master', 20_000, async () => {
+    assert.deepEqual(await poll('ECMP on the master', LAB_WAIT_MS, async () => {
       const g = await gatewaysTo(sandbox, 'k8s-master', '10.10.230.0/26');
       return g.length === 2 ? g : undefined;
     }), ['10.50.1.1', '10.50.2.1']);
-    assert.deepEqual(await poll('ECMP on the worker', 20_000, async () => {
+    assert.deepEqual(await poll('ECMP on the worker', LAB_WAIT_MS, async () => {
       const g = await gatewaysTo(sandbox, 'k8s-worker-1', '10.10.235.192/26');
       return g.length === 2 ? g : undefined;
     }), ['10.50.3.1', '10.50.4.1']);
@@ -138,7 +139,7 @@ describe('the walkthrough in a lab', { timeout: 240_000 }, () => {
   test('lab fail leaf10 --mode silent: BFD takes the session to 10.50.1.1 down, pod-to-pod traffic continues', async () => {
     await labOk(sandbox, ['fail', 'leaf10', '--mode', 'silent']);
     try {
-      const down = await poll('the session to leaf10 down by BFD', 10_000, async () => {
+      const down = await poll('the session to leaf10 down by BFD', LAB_WAIT_MS, async () => {
         const r = await labExec(sandbox, 'k8s-master', ['birdc', 'show', 'protocols', 'Node_10_50_1_1']);
         return /BFD session down/.test(r.stdout) ? r.stdout : undefined;
       });
@@ -151,7 +152,7 @@ describe('the walkthrough in a lab', { timeout: 240_000 }, () => {
     } finally {
       await labOk(sandbox, ['restore', 'leaf10']);
     }
-    await poll('the session to leaf10 back', 30_000, async () => {
+    await poll('the session to leaf10 back', LAB_WAIT_MS, async () => {
       const s = await nodeStatus(sandbox, 'k8s-master');
       return s.every((p) => p.info === 'Established') ? s : undefined;
     });
@@ -164,10 +165,10 @@ describe('the walkthrough in a lab', { timeout: 240_000 }, () => {
     ] as const) {
       await ok(labExec(sandbox, leaf, ['vtysh', '-c', 'configure terminal', '-c', `no ip route ${prefix} ${via}`]));
     }
-    await poll('k8s-worker-1 NotReady', 30_000, async () => ((await nodeReady(sandbox, 'k8s-worker-1')) === 'NotReady' ? true : undefined));
+    await poll('k8s-worker-1 NotReady', LAB_WAIT_MS, async () => ((await nodeReady(sandbox, 'k8s-worker-1')) === 'NotReady' ? true : undefined));
     assert.equal(await nodeReady(sandbox, 'k8s-master'), 'Ready');
     assert.equal(await ok(labExecInput(sandbox, 'k8s-master', ['kubectl', 'apply', '-f', '-'], stdinOf('13-loopback-pools.stdin.yaml'))), stdinOf('13-loopback-pools.txt'));
-    await poll('k8s-worker-1 Ready again', 60_000, async () => ((await nodeReady(sandbox, 'k8s-worker-1')) === 'Ready' ? true : undefined));
+    await poll('k8s-worker-1 Ready again', LAB_WAIT_MS, async () => ((await nodeReady(sandbox, 'k8s-worker-1')) === 'Ready' ? true : undefined));
     const leafRoutes = await ok(labExec(sandbox, 'leaf20', ['vtysh', '-c', 'show ip route 10.10.230.0/26']));
     assert.match(leafRoutes, /10\.50\.3\.10, via VLAN10/);
   });

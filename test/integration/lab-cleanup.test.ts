@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
 import { keeperOf, lab, labOk, poll, processesInPidNamespace, stateRoot, teardown, uniqueSandbox } from './lab-support.ts';
+import { LAB_WAIT_MS, LAB_TEST_TIMEOUT_MS } from '../support/deadlines.ts';
 
 const DAEMONS = ['bird', 'zebra', 'bgpd', 'bfdd', 'staticd'];
 
@@ -47,7 +48,7 @@ async function upAndRecord(sandbox: string): Promise<{ pidNs: string; pids: numb
 }
 
 async function assertNothingLeft(sandbox: string, pidNs: string, pids: number[], before: HostView): Promise<void> {
-  await poll(`every process of ${sandbox} to exit`, 10_000, async () => (processesInPidNamespace(pidNs).length === 0 ? true : undefined));
+  await poll(`every process of ${sandbox} to exit`, LAB_WAIT_MS, async () => (processesInPidNamespace(pidNs).length === 0 ? true : undefined));
   for (const pid of pids) {
     let gone = true;
     try {
@@ -69,7 +70,7 @@ async function assertNothingLeft(sandbox: string, pidNs: string, pids: number[],
   assert.equal(existsSync(`${stateRoot()}/${sandbox}`), false, 'state directory left');
 }
 
-describe('lab cleanup', { timeout: 90_000 }, () => {
+describe('lab cleanup', { timeout: LAB_TEST_TIMEOUT_MS }, () => {
   const down = uniqueSandbox('down');
   const killed = uniqueSandbox('killed');
   after(async () => {

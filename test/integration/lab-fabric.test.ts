@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { fabricEstablished, lab, labExec, labOk, poll, podReaches, status, teardown, uniqueSandbox } from './lab-support.ts';
+import { LAB_WAIT_MS, LAB_TEST_TIMEOUT_MS } from '../support/deadlines.ts';
 
 /** 4 leaves × 2 uplinks, seen from both ends. */
 const FABRIC_SESSIONS = 16;
@@ -36,7 +37,7 @@ async function steadyPing(sandbox: string): Promise<void> {
   assert.match(result.stdout, /5 packets transmitted, 5 received/);
 }
 
-describe('lab fabric', { timeout: 120_000 }, () => {
+describe('lab fabric', { timeout: LAB_TEST_TIMEOUT_MS }, () => {
   const sandbox = uniqueSandbox('fabric');
 
   before(async () => {
@@ -80,7 +81,7 @@ describe('lab fabric', { timeout: 120_000 }, () => {
   test('nodes have ECMP routes with two next hops, one per TOR', async () => {
     assert.deepEqual(gateways(await routeOn(sandbox, 'k8s-master', '10.50.3.0/24')), ['10.50.1.1', '10.50.2.1']);
     assert.deepEqual(gateways(await routeOn(sandbox, 'k8s-master', '192.168.201.1')), ['10.50.1.1', '10.50.2.1']);
-    const block = await poll('an ECMP route to the worker block on k8s-master', 15_000, async () => {
+    const block = await poll('an ECMP route to the worker block on k8s-master', LAB_WAIT_MS, async () => {
       const route = await routeOn(sandbox, 'k8s-master', RACK2_BLOCK);
       return gateways(route).length === 2 ? route : undefined;
     });
@@ -93,13 +94,13 @@ describe('lab fabric', { timeout: 120_000 }, () => {
     await labOk(sandbox, ['fail', 'leaf10', '--mode', 'link']);
     const s = await status(sandbox);
     assert.deepEqual(s.links.filter((l) => l.id.startsWith('leaf10:')).map((l) => l.a), ['down', 'down', 'down']);
-    await poll('k8s-master to route the worker block through leaf11 only', 15_000, async () =>
+    await poll('k8s-master to route the worker block through leaf11 only', LAB_WAIT_MS, async () =>
       gateways(await routeOn(sandbox, 'k8s-master', RACK2_BLOCK)).join() === '10.50.2.1' ? true : undefined,
     );
     await steadyPing(sandbox);
     await labOk(sandbox, ['restore', 'leaf10']);
     await fabricEstablished(sandbox, FABRIC_SESSIONS);
-    await poll('both TORs back in k8s-master\'s route', 15_000, async () => (gateways(await routeOn(sandbox, 'k8s-master', RACK2_BLOCK)).length === 2 ? true : undefined));
+    await poll('both TORs back in k8s-master\'s route', LAB_WAIT_MS, async () => (gateways(await routeOn(sandbox, 'k8s-master', RACK2_BLOCK)).length === 2 ? true : undefined));
   });
 
   test('lab fail leaf10 --mode silent: links stay up, pods stay connected once BFD notices', async () => {
@@ -109,12 +110,12 @@ describe('lab fabric', { timeout: 120_000 }, () => {
     assert.ok(s.links.filter((l) => l.id.startsWith('leaf10:')).every((l) => l.a === 'up' && l.b === 'up'), 'links stay up');
     const unanswered = await labExec(sandbox, 'k8s-master', ['ping', '-c', '1', '-W', '1', '10.50.1.1']);
     assert.notEqual(unanswered.code, 0, 'a silent leaf does not answer');
-    await poll('k8s-master to drop leaf10 from the worker block route', 15_000, async () =>
+    await poll('k8s-master to drop leaf10 from the worker block route', LAB_WAIT_MS, async () =>
       gateways(await routeOn(sandbox, 'k8s-master', RACK2_BLOCK)).join() === '10.50.2.1' ? true : undefined,
     );
     await steadyPing(sandbox);
     await labOk(sandbox, ['restore']);
-    await fabricEstablished(sandbox, FABRIC_SESSIONS, 30_000);
+    await fabricEstablished(sandbox, FABRIC_SESSIONS, LAB_WAIT_MS);
     await podReaches(sandbox, RACK1_POD, RACK2_POD_IP);
   });
 

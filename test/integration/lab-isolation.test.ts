@@ -4,8 +4,9 @@ import assert from 'node:assert/strict';
 import { readlinkSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { keeperOf, labExec, labOk, teardown, uniqueSandbox } from './lab-support.ts';
+import { LAB_TEST_TIMEOUT_MS } from '../support/deadlines.ts';
 
-describe('two lab sandboxes', { timeout: 90_000 }, () => {
+describe('two lab sandboxes', { timeout: LAB_TEST_TIMEOUT_MS }, () => {
   const a = uniqueSandbox('iso-a');
   const b = uniqueSandbox('iso-b');
 

@@ -3,6 +3,7 @@
 import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { LAB_WAIT_MS } from '../support/deadlines.ts';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
 export const LAB_BIN = `${REPO}/lab/bin/lab`;
@@ -20,7 +21,7 @@ export function uniqueSandbox(label: string): string {
   return `t-${label}-${process.pid}-${counter}`.slice(0, 40);
 }
 
-export function lab(sandbox: string, args: string[], timeoutMs = 60_000): Promise<Result> {
+export function lab(sandbox: string, args: string[], timeoutMs = LAB_WAIT_MS): Promise<Result> {
   return new Promise((resolve) => {
     execFile(LAB_BIN, ['--sandbox', sandbox, ...args], { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
@@ -62,7 +63,7 @@ export async function status(sandbox: string): Promise<Status> {
 }
 
 /** Polls until every leaf–spine session (both ends) is Established. */
-export function fabricEstablished(sandbox: string, expected: number, timeoutMs = 20_000): Promise<Status> {
+export function fabricEstablished(sandbox: string, expected: number, timeoutMs = LAB_WAIT_MS): Promise<Status> {
   return poll(`${expected} leaf-spine BGP sessions Established in ${sandbox}`, timeoutMs, async () => {
     const s = await status(sandbox);
     const fabric = s.sessions.filter((x) => x.kind === 'fabric');
@@ -71,7 +72,7 @@ export function fabricEstablished(sandbox: string, expected: number, timeoutMs =
 }
 
 /** Polls until one ping from a pod to an address gets an answer. */
-export function podReaches(sandbox: string, pod: string, address: string, timeoutMs = 20_000): Promise<Result> {
+export function podReaches(sandbox: string, pod: string, address: string, timeoutMs = LAB_WAIT_MS): Promise<Result> {
   return poll(`${pod} to reach ${address}`, timeoutMs, async () => {
     const result = await labExec(sandbox, pod, ['ping', '-c', '1', '-W', '1', address]);
     return result.code === 0 ? result : undefined;
@@ -98,7 +99,7 @@ export function keeperOf(sandbox: string): Keeper | undefined {
 /** Tears a sandbox down: `lab down`, and if that fails, SIGKILL of its keeper. */
 export async function teardown(sandbox: string): Promise<void> {
   const keeper = keeperOf(sandbox);
-  const result = await lab(sandbox, ['down'], 30_000);
+  const result = await lab(sandbox, ['down'], LAB_WAIT_MS);
   if (result.code !== 0 && keeper) {
     try {
       process.kill(keeper.pid, 'SIGKILL');

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { LAB_BIN, REPO } from './lab-support.ts';
+import { LAB_WAIT_MS, LAB_TEST_TIMEOUT_MS } from '../support/deadlines.ts';
 
 const UNPRIVILEGED = 65534;
 const root = process.getuid?.() === 0;
@@ -27,13 +28,13 @@ function skipReason(): string | undefined {
 
 function labAsUser(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(asUser[0]!, [...asUser.slice(1), LAB_BIN, '--sandbox', 'unprivileged', ...args], { env, timeout: 60_000 }, (error, stdout, stderr) => {
+    execFile(asUser[0]!, [...asUser.slice(1), LAB_BIN, '--sandbox', 'unprivileged', ...args], { env, timeout: LAB_WAIT_MS }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
     });
   });
 }
 
-describe('lab as an unprivileged user', { skip: skipReason(), timeout: 60_000 }, () => {
+describe('lab as an unprivileged user', { skip: skipReason(), timeout: LAB_TEST_TIMEOUT_MS }, () => {
   after(async () => {
     await labAsUser(['down']);
     rmSync(home, { recursive: true, force: true });

@@ -5,13 +5,14 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { labExec, labOk, teardown, uniqueSandbox } from './lab-support.ts';
+import { LAB_WAIT_MS } from '../support/deadlines.ts';
 
 describe('lab up --wait', () => {
   const sandbox = uniqueSandbox('upwait');
   after(() => teardown(sandbox));
 
   test('returns once the mesh is Established, so the first node status shows it', async () => {
-    const output = await labOk(sandbox, ['up', '--wait'], 90_000);
+    const output = await labOk(sandbox, ['up', '--wait'], LAB_WAIT_MS);
     assert.match(output, /^nodes: 2 BGP sessions Established /m);
     // No poll here on purpose: the point is that nothing is left to wait for.
     const status = await labExec(sandbox, 'k8s-master', ['sudo', 'calicoctl', 'node', 'status']);
@@ -20,7 +21,7 @@ describe('lab up --wait', () => {
 
   test('does not wait for sessions a failure keeps down', async () => {
     await labOk(sandbox, ['fail', 'leaf10', '--mode', 'silent']);
-    const output = await labOk(sandbox, ['up', '--wait', '--timeout', '20'], 60_000);
+    const output = await labOk(sandbox, ['up', '--wait', '--timeout', '20'], LAB_WAIT_MS);
     assert.match(output, /^not waiting for BGP: failures in effect \(leaf10 silent\); lab restore ends them$/m);
     await labOk(sandbox, ['restore']);
   });

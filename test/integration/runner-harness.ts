@@ -25,9 +25,9 @@ import {
 import { startRunner, type RunningRunner } from '../../runner/server.ts';
 import type { Target } from '../../runner/target.ts';
 import { LocalShellTarget } from '../../runner/targets/local-shell.ts';
+import { WAIT_MS } from '../support/deadlines.ts';
 
-/** How long a wait for a frame may take before the test fails with what it saw (not a sleep). */
-export const WAIT_MS = 15_000;
+export { WAIT_MS };
 
 export const LESSON = 'basics';
 /** What the flood block prints: far more than the flow-control window, little enough to finish fast. */
@@ -273,15 +273,15 @@ export class TestPage {
   }
 
   /** Resolves with the first message (from index `from`) satisfying `test`; fails after WAIT_MS with what came. */
-  async waitFor<T extends ServerMessage>(test: (m: ServerMessage) => m is T, what: string, from?: number): Promise<T>;
-  async waitFor(test: (m: ServerMessage) => boolean, what: string, from?: number): Promise<ServerMessage>;
-  async waitFor(test: (m: ServerMessage) => boolean, what: string, from = 0): Promise<ServerMessage> {
-    return await this.until(() => this.messages.slice(from).find(test), what);
+  async waitFor<T extends ServerMessage>(test: (m: ServerMessage) => m is T, what: string, from?: number, waitMs?: number): Promise<T>;
+  async waitFor(test: (m: ServerMessage) => boolean, what: string, from?: number, waitMs?: number): Promise<ServerMessage>;
+  async waitFor(test: (m: ServerMessage) => boolean, what: string, from = 0, waitMs = WAIT_MS): Promise<ServerMessage> {
+    return await this.until(() => this.messages.slice(from).find(test), what, waitMs);
   }
 
-  /** Polls `probe` on every frame until it returns something; fails after WAIT_MS. */
-  async until<T>(probe: () => T | undefined | null | false, what: string): Promise<T> {
-    const deadline = Date.now() + WAIT_MS;
+  /** Polls `probe` on every frame until it returns something; fails after `waitMs`. */
+  async until<T>(probe: () => T | undefined | null | false, what: string, waitMs = WAIT_MS): Promise<T> {
+    const deadline = Date.now() + waitMs;
     for (;;) {
       const value = probe();
       if (value !== undefined && value !== null && value !== false) return value;
@@ -323,11 +323,13 @@ export class TestPage {
     return (message as Extract<ServerMessage, { type: 'block' }>).status;
   }
 
-  async stepDone(step: string, from = 0): Promise<Extract<ServerMessage, { type: 'step' }>['status']> {
+  /** Waits for a step's settled state after index `from`; `waitMs` longer where a lab comes up first. */
+  async stepDone(step: string, from = 0, waitMs = WAIT_MS): Promise<Extract<ServerMessage, { type: 'step' }>['status']> {
     const message = await this.waitFor(
       (m) => m.type === 'step' && m.status.step === step && (m.status.state === 'passed' || m.status.state === 'failed'),
       `step ${step} to settle`,
       from,
+      waitMs,
     );
     return (message as Extract<ServerMessage, { type: 'step' }>).status;
   }

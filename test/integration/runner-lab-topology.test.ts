@@ -8,9 +8,10 @@ import type { LabSnapshot } from '../../runner/protocol.ts';
 import type { Observation } from '../../runner/target.ts';
 import { LabTarget } from '../../runner/targets/lab.ts';
 import { labOk } from './lab-support.ts';
+import { LAB_WAIT_MS } from '../support/deadlines.ts';
 
 /** Up, BGP converged, a failure seen: each well inside this. */
-const DEADLINE_MS = 60_000;
+const DEADLINE_MS = LAB_WAIT_MS;
 /** Unique per test process, so that parallel runs never share sandboxes. */
 const PREFIX = `tt${process.pid}`.slice(0, 16);
 const LEARNER = '7090090000000000000000000000abcd';

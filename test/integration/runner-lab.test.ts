@@ -8,6 +8,7 @@ import { pollStateCheck } from '../../runner/checks.ts';
 import type { CourseManifest } from '../../runner/protocol.ts';
 import { LAB_CLI, LabTarget } from '../../runner/targets/lab.ts';
 import { newLearner, startFixture, TestPage, type Fixture } from './runner-harness.ts';
+import { LAB_WAIT_MS } from '../support/deadlines.ts';
 
 /** Unique per test process, so that parallel runs never share sandboxes. */
 const PREFIX = `rt${process.pid}`.slice(0, 16);
@@ -81,7 +82,8 @@ describe('runner with the lab target', () => {
     const from = page.messages.length;
     page.send({ type: 'run', block: 'lab/hosts/1' });
     page.send({ type: 'run', block: 'lab/hosts/2' });
-    const hosts = await page.stepDone('lab/hosts', from);
+    // The first block waits for the learner's lab to come up.
+    const hosts = await page.stepDone('lab/hosts', from, LAB_WAIT_MS);
     const blocks = page.messages.filter((m) => m.type === 'block' && (m.status.state === 'passed' || m.status.state === 'failed'));
     assert.equal(hosts.state, 'passed', JSON.stringify(blocks));
     assert.ok(sandboxes().includes(sandbox), `sandbox ${sandbox} is up`);

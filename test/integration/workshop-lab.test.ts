@@ -11,6 +11,7 @@ import { after, test } from 'node:test';
 import { join, ScriptedInstructor, ScriptedLearner } from '../support/workshop-client.ts';
 import { startWorkshop, type WorkshopProcess } from '../support/workshop-runner.ts';
 import { LAB_BIN, REPO } from './lab-support.ts';
+import { LAB_WAIT_MS, LAB_TEST_TIMEOUT_MS } from '../support/deadlines.ts';
 
 const PORT = 47_241;
 const state = fs.mkdtempSync(path.join(os.tmpdir(), 'workshop-lab-'));
@@ -26,7 +27,7 @@ after(async () => {
   fs.rmSync(labState, { recursive: true, force: true });
 });
 
-test('workshop labs: one sandbox per learner; after a SIGKILL and a restart, a reset and the stop take down the labs the runner never held', { timeout: 240_000 }, async () => {
+test('workshop labs: one sandbox per learner; after a SIGKILL and a restart, a reset and the stop take down the labs the runner never held', { timeout: LAB_TEST_TIMEOUT_MS }, async () => {
   process.env.LAB_STATE_DIR = labState; // inherited by the workshop runner and its lab commands
   const args = ['--name', 'Lab room', '--target', 'lab', '--port', String(PORT), '--state', state, '--unlocked', 'all'];
   const first = await startWorkshop(args, path.join(state, 'runner.log'));
@@ -37,7 +38,7 @@ test('workshop labs: one sandbox per learner; after a SIGKILL and a restart, a r
   for (const name of ['Ivy Lab', 'Jay Lab']) {
     const cookie = await join(first.base, first.code, name);
     const page = await ScriptedLearner.connect(first.base, cookie, '00-welcome');
-    assert.equal((await page.runStep(step, 120_000)).state, 'passed');
+    assert.equal((await page.runStep(step, LAB_WAIT_MS)).state, 'passed');
     sandboxes[name] = `ws-${cookie.replace('learner=', '').slice(0, 16)}`;
     page.close();
   }
@@ -52,7 +53,7 @@ test('workshop labs: one sandbox per learner; after a SIGKILL and a restart, a r
   // Resetting Ivy's lab takes down the lab the new runner never held.
   const instructor = await ScriptedInstructor.connect(second.base, second.key);
   const ivy = (await instructor.learners()).find((l) => l.name === 'Ivy Lab')!;
-  const done = instructor.inbox.next((m) => (m.type === 'done' && m.action === 'reset-lab') || m.type === 'error', 60_000, 'the reset');
+  const done = instructor.inbox.next((m) => (m.type === 'done' && m.action === 'reset-lab') || m.type === 'error', LAB_WAIT_MS, 'the reset');
   instructor.send({ type: 'reset-lab', seat: ivy.seat });
   assert.equal((await done).type, 'done');
   assert.deepEqual(list(), [sandboxes['Jay Lab']]);

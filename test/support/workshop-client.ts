@@ -19,6 +19,7 @@ import {
   type StepState,
   type WorkshopLearnerRow,
 } from '../../runner/protocol.ts';
+import { WAIT_MS } from './deadlines.ts';
 
 export type WorkshopInfo = { joinUrl: string; code: string; dashboardUrl: string; key: string; base: string };
 
@@ -129,7 +130,7 @@ export class ScriptedLearner {
       ws.once('error', reject);
     });
     const learner = new ScriptedLearner(ws);
-    const welcome = learner.inbox.next((m) => m.type === 'welcome', 10_000, 'welcome');
+    const welcome = learner.inbox.next((m) => m.type === 'welcome', WAIT_MS, 'welcome');
     learner.send({ type: 'hello', protocol: PROTOCOL_VERSION, lesson });
     await welcome;
     return learner;
@@ -237,7 +238,7 @@ export class ScriptedInstructor {
 
   /** The room's learners as first sent on connect. */
   async learners(): Promise<WorkshopLearnerRow[]> {
-    const found = this.inbox.messages.find((m) => m.type === 'learners') ?? (await this.inbox.next((m) => m.type === 'learners', 10_000, 'the learners'));
+    const found = this.inbox.messages.find((m) => m.type === 'learners') ?? (await this.inbox.next((m) => m.type === 'learners', WAIT_MS, 'the learners'));
     return found.type === 'learners' ? found.learners : [];
   }
 

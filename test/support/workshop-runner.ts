@@ -7,10 +7,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseWorkshopBanner, type WorkshopInfo } from './workshop-client.ts';
+import { LAB_WAIT_MS } from './deadlines.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const START_TIMEOUT_MS = 60_000;
-const STOP_TIMEOUT_MS = 60_000;
+const START_TIMEOUT_MS = LAB_WAIT_MS;
+const STOP_TIMEOUT_MS = LAB_WAIT_MS;
 
 export type WorkshopProcess = WorkshopInfo & { child: ChildProcess; logFile: string; stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void> };
 
