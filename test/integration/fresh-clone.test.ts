@@ -21,6 +21,15 @@ import { REPO } from './lab-support.ts';
 const READY_DEADLINE_MS = 15 * 60_000;
 const STOP_DEADLINE_MS = 60_000;
 
+/**
+ * PATH as the machine has it: without the Node that scripts/with-node.sh put first for this test
+ * run, so that a clone on a machine with an older Node fetches its own, as a newcomer's does.
+ */
+function machinePath(): string {
+  const fetched = path.join(REPO, '.cache', 'node');
+  return (process.env.PATH ?? '').split(':').filter((dir) => !dir.startsWith(fetched)).join(':');
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -44,7 +53,7 @@ describe('a fresh clone', { timeout: READY_DEADLINE_MS + STOP_DEADLINE_MS }, () 
       cwd: clone,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, npm_config_offline: 'true', npm_config_update_notifier: 'false' },
+      env: { ...process.env, PATH: machinePath(), npm_config_offline: 'true', npm_config_update_notifier: 'false' },
     });
     let stdout = '';
     let stderr = '';
