@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { down, fail, FAILURE_MODES, readFailures, restore, up, waitForFabric, waitForNodesSettled, FabricError, type FailureMode } from './fabric.ts';
 import { HOST_DEVICE, SHELL_RC, deviceCommand, resolveTarget, run, selectedSandbox } from './layout.ts';
-import { SandboxError, currentSandbox, ensureSandbox, findKeeper, listSandboxes, nsenterArgs, stopSandbox } from './sandbox.ts';
+import { SandboxError, currentSandbox, ensureSandbox, findKeeper, listSandboxes, nsenterArgs, sandboxEnv, stopSandbox } from './sandbox.ts';
 import { collectStatus, watchStatus } from './status.ts';
 import { loadTopology, TopologyError, type Topology } from './topology.ts';
 
@@ -145,7 +145,7 @@ const print = (line: string) => process.stdout.write(`${line}\n`);
 /** Runs argv with this terminal; resolves with its exit code. SIGINT/SIGQUIT go to the child only. */
 function interactive(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit', env });
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit', env: argv[0] === 'nsenter' ? sandboxEnv(env) : env });
     const ignore = () => undefined; // the child, in the same process group, gets the signal itself
     const forward = (signal: NodeJS.Signals) => child.kill(signal);
     process.on('SIGINT', ignore);

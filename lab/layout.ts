@@ -19,7 +19,7 @@
 
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { REPO_ROOT, SandboxError, currentSandbox, findKeeper, nsenterArgs, validateSandboxName } from './sandbox.ts';
+import { REPO_ROOT, SandboxError, currentSandbox, findKeeper, nsenterArgs, sandboxEnv, validateSandboxName } from './sandbox.ts';
 import { findPod, type Pod, type Topology } from './topology.ts';
 
 export { REPO_ROOT, currentSandbox, stateDir } from './sandbox.ts';
@@ -167,7 +167,8 @@ const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 
 /** Runs a command to completion and collects its output. Never throws for a non-zero exit. */
 export function run(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const env = options.env ?? process.env;
+    const child = spawn(argv[0]!, argv.slice(1), { env: argv[0] === 'nsenter' ? sandboxEnv(env) : env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

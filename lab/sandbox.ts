@@ -1,14 +1,18 @@
-// A lab sandbox: user + network + mount + PID + UTS + IPC namespaces made by `unshare`, held by a
-// keeper (lab/shell/keeper.sh, PID 1 of the sandbox). Later `lab` invocations find the keeper
-// through a pid file in the host-side state directory and enter the sandbox with `nsenter`.
-// Killing the keeper (even with SIGKILL) ends every process of the sandbox, and with them its
-// namespaces: nothing of it is left on the host.
+// A lab sandbox: user + network + mount + PID + UTS + IPC + cgroup namespaces made by bubblewrap,
+// with a private root file system (lab/sandbox-view.ts) and a host identity of its own
+// (lab/sandbox-identity.ts), held by a keeper (lab/shell/keeper.sh, PID 1 of the sandbox). Later
+// `lab` invocations find the keeper through a pid file in the host-side state directory and enter
+// the sandbox with `nsenter`, becoming its root, which is that identity on the host. Killing the
+// keeper (even with SIGKILL) ends every process of the sandbox, and with them its namespaces:
+// nothing of it is left on the host.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, accessSync, constants } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createSandboxCgroups, joinSandboxCgroups, nprocPrefix, removeSandboxCgroups, sandboxLimits, sweepEmptyCgroups } from './limits.ts';
+import { createSandboxCgroups, joinSandboxCgroups, nprocPrefix, removeSandboxCgroups, sandboxCgroupDirs, sandboxLimits, sweepEmptyCgroups } from './limits.ts';
+import { releaseSlot, sandboxIdentity, type SandboxIdentity } from './sandbox-identity.ts';
+import { sandboxView } from './sandbox-view.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 const KEEPER_SCRIPT = join(REPO_ROOT, 'lab', 'shell', 'keeper.sh');
@@ -16,8 +20,40 @@ const KEEPER_SCRIPT = join(REPO_ROOT, 'lab', 'shell', 'keeper.sh');
 /** Inside a sandbox: the file holding its name (on the sandbox's private /run, absent on the host). */
 export const SANDBOX_MARKER = '/run/lab/sandbox';
 
-/** The keeper prints "ready" after its mounts; a machine that takes longer is broken, not slow. */
-const KEEPER_READY_TIMEOUT_MS = 10_000;
+/**
+ * The keeper prints "ready" after its mounts: well under a second when quiet, seconds at load 40;
+ * a machine that takes longer is broken, not slow.
+ */
+const KEEPER_READY_TIMEOUT_MS = 60_000;
+/** The file descriptor of the first checkout part handed to bwrap (after stdin, stdout, stderr). */
+const FIRST_BIND_FD = 3;
+/**
+ * Every namespace but the user namespace, which the launcher makes (lab/sandbox-identity.ts).
+ * --as-pid-1: the keeper is PID 1 itself, so that ending it ends the sandbox. --cap-add ALL: root
+ * inside keeps its capabilities, which are those of its user namespace only.
+ */
+const BWRAP_NAMESPACES = ['--unshare-net', '--unshare-pid', '--unshare-uts', '--unshare-ipc', '--unshare-cgroup-try', '--as-pid-1', '--cap-add', 'ALL'];
+
+/** Moves this shell into each cgroup of $LAB_CGROUP_DIRS that exists and it may join, then execs "$@". */
+const JOIN_CGROUPS_THEN_EXEC =
+  'for dir in $LAB_CGROUP_DIRS; do [ -d "$dir" ] && echo $$ > "$dir/cgroup.procs" 2>/dev/null || :; done; unset LAB_CGROUP_DIRS; exec "$@"';
+
+/** The command that runs bwrap (with `rest` after its namespace options) as the sandbox's identity. */
+function launchCommand(identity: SandboxIdentity, rest: string[]): string[] {
+  // bwrap maps sandbox root to whoever runs it, as for any unprivileged user.
+  const ownUserNamespace = ['bwrap', '--unshare-user', '--uid', '0', '--gid', '0', ...BWRAP_NAMESPACES, ...rest];
+  switch (identity.kind) {
+    case 'reserved':
+      // A root runner becomes the reserved uid first: nothing of the sandbox ever runs as host root.
+      return ['setpriv', `--reuid=${identity.uid}`, `--regid=${identity.gid}`, '--clear-groups', '--', ...ownUserNamespace];
+    case 'subordinate':
+      // newuidmap (through unshare) maps sandbox root to a subordinate uid; bwrap runs as that root.
+      return ['unshare', `--map-users=${identity.uid},0,1`, `--map-groups=${identity.gid},0,1`, '--setuid', '0', '--setgid', '0', '--', 'bwrap', ...BWRAP_NAMESPACES, ...rest];
+    case 'own':
+      return ownUserNamespace;
+  }
+}
+
 /** After SIGTERM the keeper exits at once; the kernel then kills the rest of the PID namespace. */
 const KEEPER_EXIT_TIMEOUT_MS = 5_000;
 const POLL_MS = 20;
@@ -30,8 +66,10 @@ export interface Keeper {
   stateDir: string;
   /** Host pid of the sandbox's PID 1 (the keeper): the `nsenter --target`. */
   pid: number;
-  /** Host pid of the `unshare` process that is the keeper's parent. */
+  /** Host pid of the bwrap process that is the keeper's parent (and waits for it). */
   unsharePid: number;
+  /** Host uid that is root inside the sandbox. */
+  uid: number;
   /** /proc/PID/stat start time of the keeper, so a recycled pid is not mistaken for it. */
   startTime: string;
 }
@@ -61,6 +99,18 @@ export function stateRoot(env: NodeJS.ProcessEnv = process.env): string {
 
 export function stateDir(name: string, env: NodeJS.ProcessEnv = process.env): string {
   return join(stateRoot(env), validateSandboxName(name));
+}
+
+/**
+ * The environment a process entering a sandbox takes along: what a terminal and the lab need, and
+ * nothing else of the host's (the runner's variables, tokens, its NODE_EXTRA_CA_CERTS).
+ */
+export function sandboxEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const kept: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (value !== undefined && /^(PATH|TERM|COLORTERM|LANG|LANGUAGE|TZ|LC_[A-Z_]+|LAB_[A-Z_]+|RUNNER_SI_[A-Z_]+)$/.test(key)) kept[key] = value;
+  }
+  return kept;
 }
 
 /** The name of the sandbox this process runs in, or undefined on the host. */
@@ -98,6 +148,7 @@ export function findKeeper(name: string): Keeper | undefined {
   if (alive(keeper.pid, keeper.startTime)) return keeper;
   rmSync(dir, { recursive: true, force: true });
   removeSandboxCgroups(name);
+  releaseSlot(stateRoot(), name);
   return undefined;
 }
 
@@ -112,14 +163,18 @@ export function listSandboxes(): string[] {
 }
 
 /**
- * `nsenter` arguments that run a command in the sandbox's root network namespace, as its root,
- * under the sandbox's process limit. Asking for them means entering: this process joins the
- * sandbox's cgroups first (lab/limits.ts), so that what it starts there is counted there.
+ * `nsenter` arguments that run a command in the sandbox's root network namespace, as its root
+ * (uid 0 inside: the sandbox's own host identity, never the caller's), under the sandbox's process
+ * limit. Asking for them means entering: this process joins the sandbox's cgroups first
+ * (lab/limits.ts), so that what it starts there is counted there.
  */
 export function nsenterArgs(keeper: Keeper, options: { joinCgroups?: boolean } = {}): string[] {
   // Not for ending a sandbox: a full cgroup (a fork bomb at pids.max) would stop `lab down` too.
   if (options.joinCgroups !== false) joinSandboxCgroups(keeper.name, process.pid);
-  return ['nsenter', `--target=${keeper.pid}`, '--preserve-credentials', '--user', '--mount', '--net', '--pid', '--uts', '--ipc', '--', ...nprocPrefix()];
+  // A sandbox whose root is the caller's own uid (no subordinate ids) is entered as that uid: bwrap
+  // denied setgroups in it, which becoming uid 0 there would need.
+  const credentials = keeper.uid === process.getuid?.() ? ['--preserve-credentials'] : [];
+  return ['nsenter', `--target=${keeper.pid}`, ...credentials, '--user', '--mount', '--net', '--pid', '--uts', '--ipc', '--cgroup', '--', ...nprocPrefix()];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -156,6 +211,8 @@ export function preflight(): Problem[] {
   const packages: [string, string][] = [
     ['unshare', 'util-linux'],
     ['nsenter', 'util-linux'],
+    ['setpriv', 'util-linux'],
+    ['bwrap', 'bubblewrap'],
     ['ip', 'iproute2'],
     ['bird', 'bird'],
     ['birdc', 'bird'],
@@ -267,18 +324,29 @@ async function startKeeper(name: string): Promise<Keeper> {
   if (cgroupProblems.length > 0) {
     process.stderr.write(`lab: sandbox "${name}" runs without cgroup limits (${cgroupProblems[0]}); its processes are still limited to ${limits.pidsMax}\n`);
   }
-  const child = spawn(
-    'unshare',
-    ['--user', '--map-root-user', '--net', '--mount', '--pid', '--uts', '--ipc', '--fork', '--kill-child', '--mount-proc',
-      '--propagation', 'private', ...nprocPrefix(limits), 'bash', KEEPER_SCRIPT, name, REPO_ROOT],
-    { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  // Before unshare forks the keeper, as a rule: everything of the sandbox starts in its cgroups.
-  if (child.pid !== undefined) joinSandboxCgroups(name, child.pid);
+  const identity = sandboxIdentity(stateRoot(), name, (other) => findKeeper(other) !== undefined);
+  if (identity.kind === 'own') {
+    process.stderr.write(`lab: sandbox "${name}" runs as your own user, so its root can write what you can: ${identity.why}\n`);
+  }
+  const view = sandboxView(REPO_ROOT, process.execPath);
+  // Opened here, by a process that may pass through every directory above them; bwrap binds the
+  // open files, so the sandbox's own uid needs no such right.
+  const fds = view.binds.map((bind) => openSync(bind.source, 'r'));
+  const args = view.args.map((arg) => arg.replace(/^\{fd:(\d+)\}$/, (_, index: string) => String(FIRST_BIND_FD + Number(index))));
+  const command = launchCommand(identity, [...args, '--chdir', '/', '--', ...nprocPrefix(limits), 'bash', KEEPER_SCRIPT, name, REPO_ROOT]);
+  // The launcher joins the sandbox's cgroups itself, before bwrap makes the cgroup namespace, so
+  // that the namespace's root is the sandbox's cgroup: inside, it is "/", and nothing above it shows.
+  const cgroups = sandboxCgroupDirs(name).map(({ dir }) => dir).join(' ');
+  const child = spawn('sh', ['-c', JOIN_CGROUPS_THEN_EXEC, 'sh', ...command], {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe', ...fds],
+    env: { ...sandboxEnv(process.env), LAB_CGROUP_DIRS: cgroups },
+  });
+  for (const fd of fds) closeSync(fd);
   let stdout = '';
   let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
   const deadline = Date.now() + KEEPER_READY_TIMEOUT_MS;
@@ -298,6 +366,7 @@ async function startKeeper(name: string): Promise<Keeper> {
   }
   if (failure !== undefined) {
     rmSync(dir, { recursive: true, force: true });
+    releaseSlot(stateRoot(), name);
     const hints = [
       'Check that user namespaces are allowed: sysctl user.max_user_namespaces (must be > 0)',
       'and, for a user other than root, kernel.unprivileged_userns_clone=1 (Debian) and',
@@ -316,11 +385,11 @@ async function startKeeper(name: string): Promise<Keeper> {
   // they were still empty: the keeper is in them from here on, and so is all it is PID 1 of.
   createSandboxCgroups(name, limits);
   joinSandboxCgroups(name, pid);
-  const keeper: Keeper = { name, stateDir: dir, pid, unsharePid, startTime };
+  const keeper: Keeper = { name, stateDir: dir, pid, unsharePid, startTime, uid: identity.uid };
   writeFileSync(join(dir, 'keeper.json'), `${JSON.stringify(keeper, null, 2)}\n`);
   writeFileSync(join(dir, 'keeper.pid'), `${pid}\n`);
-  child.stdout.destroy();
-  child.stderr.destroy();
+  child.stdout!.destroy();
+  child.stderr!.destroy();
   child.unref();
   return keeper;
 }
@@ -348,5 +417,6 @@ export async function stopSandbox(name: string): Promise<boolean> {
   rmSync(keeper.stateDir, { recursive: true, force: true });
   removeSandboxCgroups(name);
   sweepEmptyCgroups();
+  releaseSlot(stateRoot(), name);
   return true;
 }

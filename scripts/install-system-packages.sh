@@ -5,10 +5,11 @@
 # As root it installs them; otherwise it prints the one `sudo apt-get install …` line and exits 1.
 # bird is BIRD 1.6.8 (not bird2, which conflicts with it); frr gives zebra/bgpd/bfdd/staticd/vtysh;
 # nftables makes a lab device fail silently (`lab fail DEVICE --mode silent`); chromium runs the
-# browser tests; git makes the fresh-clone test's clone.
+# browser tests; git makes the fresh-clone test's clone; bubblewrap builds each sandbox's private root;
+# uidmap (newuidmap) gives an unprivileged runner's sandboxes identities of their own.
 set -eu
 purpose=${1:-lab}
-lab_packages="bird frr iproute2 iputils-ping nftables procps util-linux"
+lab_packages="bird frr iproute2 iputils-ping nftables procps util-linux bubblewrap uidmap"
 case "$purpose" in
   lab) packages=$lab_packages ;;
   test) packages="$lab_packages chromium git" ;;

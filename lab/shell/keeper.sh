@@ -1,8 +1,8 @@
 #!/bin/bash
-# PID 1 of a lab sandbox. Started by lab/sandbox.ts as
-#   unshare --user --map-root-user --net --mount --pid --uts --ipc --fork --kill-child --mount-proc \
-#     --propagation private bash keeper.sh NAME REPO
-# It gives the sandbox its private mounts, prints "ready", then waits (reaping orphans, as an init
+# PID 1 of a lab sandbox. Started by lab/sandbox.ts inside bubblewrap (the namespaces, the user
+# mapping and the private root of lab/sandbox-view.ts are in place already) as
+#   bash keeper.sh NAME REPO
+# It finishes the sandbox's own mounts, prints "ready", then waits (reaping orphans, as an init
 # must: FRR and BIRD daemonise, so their parents are gone and they become its children). When it
 # exits, the kernel kills every process of the sandbox's PID namespace, and with the last process
 # the sandbox's network and mount namespaces (and every device netns bound in its /run/netns) go.
@@ -10,34 +10,29 @@ set -euo pipefail
 name=$1
 repo=$2
 
-# A checkout under /tmp or /var/tmp (a CI clone, say) would vanish under the private tmpfs below,
-# and with it the lab's own code and the Node it runs with (in the checkout's .cache). It is held
-# by a bind mount in the sandbox's new /run and bound back at its own path once /tmp is private.
-case "$repo/" in
-  /run/*) echo "keeper: the checkout $repo is under /run, which the sandbox replaces with its own; clone it elsewhere" >&2; exit 1 ;;
-  /tmp/* | /var/tmp/*) keep_checkout=1 ;;
-  *) keep_checkout=0 ;;
-esac
-
-# Private tmpfs over every place FRR, BIRD, `ip netns` and shells write to. The host's /etc/frr,
-# /etc/bird, /run, /tmp and /var/tmp are hidden from the sandbox, and never written.
-mount -t tmpfs -o mode=0755,size=64m "lab-$name-run" /run
-if [ "$keep_checkout" = 1 ]; then
-  mkdir -p /run/lab/checkout
-  mount --bind "$repo" /run/lab/checkout
-fi
+# bwrap's tmpfs mounts have no size; a learner filling /tmp is bounded here, not by the memory
+# limit alone. The options of the mount table are left out (`--options-source disable`): they
+# name the host uid that owns the tmpfs, which the kernel refuses from inside.
+size() {
+  mount --options-mode ignore --options-source disable -o "remount,nosuid,nodev,size=$2" "$1"
+}
+size /run 64m
+size /tmp 64m
+size /var/tmp 64m
+size /var/log 16m
+size /var/lib 16m
+size /etc/frr 16m
+size /etc/bird 16m
 mkdir -p /run/netns /run/frr /run/bird /run/lock /run/lab/bin /run/lab/devices/host/home /run/lab/services
-for dir in /etc/frr /etc/bird /var/tmp /tmp; do
-  [ -d "$dir" ] || { echo "keeper: $dir does not exist on this machine (is the ${dir#/etc/} package installed?)" >&2; exit 1; }
-done
-mount -t tmpfs -o mode=0755,size=16m "lab-$name-etc-frr" /etc/frr
-mount -t tmpfs -o mode=0755,size=16m "lab-$name-etc-bird" /etc/bird
-mount -t tmpfs -o mode=1777,size=64m "lab-$name-var-tmp" /var/tmp
-mount -t tmpfs -o mode=1777,size=64m "lab-$name-tmp" /tmp
-if [ "$keep_checkout" = 1 ]; then
-  mkdir -p "$repo"
-  mount --bind /run/lab/checkout "$repo"
-fi
+
+# A /sys of the sandbox's own network namespace. The kernel mounts a sysfs in a user namespace only
+# where one is fully visible already: the host's read-only /sys (bound by bwrap) is that one for
+# the first mount, which then takes its place. The second one, at /run/lab/sysfs, is what lets
+# `ip netns exec` (which unmounts /sys in a mount namespace of its own) mount a device's sysfs.
+mkdir -p /run/lab/sysfs
+mount -t sysfs "lab-$name-sysfs" /run/lab/sysfs
+umount -l /sys
+mount -t sysfs "lab-$name-sysfs" /sys
 
 # FRR refuses to start unless the users and groups it drops to exist in the namespace. Only uid and
 # gid 0 are mapped into the sandbox, so private copies of the user database give frr and frrvty id 0.
