@@ -11,6 +11,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ArgvReader, parseIdleMinutes, parsePort, UsageError } from './cli-args.ts';
+import { defaultStateDir } from './state-dir.ts';
 import { loadCourse, ManifestError } from './manifest.ts';
 import { ProgressStore, ProgressStoreError } from './progress-store.ts';
 import { DEFAULT_IDLE_MS, startRunner } from './server.ts';
@@ -57,7 +58,7 @@ function parseArgs(argv: string[]): Options {
     port: 4321,
     site: path.join(ROOT, DEFAULT_SITE),
     siteIsDefault: true,
-    state: path.resolve('.state'),
+    state: defaultStateDir(),
     target: 'local',
     allowOrigins: [],
     idleMs: DEFAULT_IDLE_MS,

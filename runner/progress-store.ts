@@ -3,9 +3,9 @@
 // a database that cannot be opened, read or written, or that a newer runner made, is a startup
 // error that names the file, never a silent fresh start that would lose progress.
 
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { ensurePrivateDir, makePrivate } from './state-dir.ts';
 import {
   blockStatusSchema,
   checkResultSchema,
@@ -88,13 +88,14 @@ export class ProgressStore {
   static open(stateDir: string): ProgressStore {
     const file = path.join(stateDir, PROGRESS_DB_FILE);
     try {
-      mkdirSync(stateDir, { recursive: true });
+      ensurePrivateDir(stateDir);
     } catch (error) {
       throw new ProgressStoreError(`Cannot create the state directory ${stateDir}: ${(error as Error).message}`);
     }
     let db: DatabaseSync;
     try {
       db = new DatabaseSync(file);
+      makePrivate(file);
     } catch (error) {
       throw new ProgressStoreError(`Cannot open the progress database ${file}: ${(error as Error).message}`);
     }

@@ -20,6 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ArgvReader, parseIdleMinutes, parsePort, UsageError } from '../cli-args.ts';
+import { defaultStateDir } from '../state-dir.ts';
 import { loadCourse, ManifestError } from '../manifest.ts';
 import { ProgressStore, ProgressStoreError } from '../progress-store.ts';
 import { WORKSHOP_CODE_ALPHABET, WORKSHOP_DASHBOARD_PAGE, WORKSHOP_JOIN_PAGE } from '../protocol.ts';
@@ -84,7 +85,7 @@ function parseArgs(argv: string[]): Options {
     port: DEFAULT_PORT,
     ends: null,
     target: 'lab',
-    state: path.resolve('.state'),
+    state: defaultStateDir(),
     site: DEFAULT_SITE,
     publicUrls: [],
     unlocked: 1,

@@ -49,7 +49,7 @@ describe('a fresh clone', { timeout: READY_DEADLINE_MS + STOP_DEADLINE_MS }, () 
     execFileSync('git', ['clone', '--quiet', '--no-hardlinks', REPO, clone], { stdio: 'inherit' });
     const port = await freePort();
     // Its own process group, so that the shell, with-node and the runner all get the SIGTERM.
-    const child = spawn('npm', ['start', '--', '--port', String(port)], {
+    const child = spawn('npm', ['start', '--', '--port', String(port), '--state', path.join(clone, '.state')], {
       cwd: clone,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
