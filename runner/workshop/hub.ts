@@ -263,7 +263,9 @@ export class Workshop implements RunnerExtension {
       return;
     }
     const address = req.socket.remoteAddress ?? 'unknown';
-    const wait = this.#global.take('room') || this.#perAddress.take(address);
+    // The address's own bucket first: an address refused there spends nothing of the room's, so
+    // one client cannot lock everybody else out of the join.
+    const wait = this.#perAddress.take(address) || this.#global.take('room');
     if (wait > 0) {
       sendJson(res, 429, { error: `Too many attempts to join; try again in ${wait} s.` }, { 'Retry-After': String(wait) });
       return;
