@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { defineConfig } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './test/browser/chromium.ts';
+import { testStartKey } from './test/support/start-key.ts';
 import { LAB_WAIT_MS, WAIT_MS } from './test/support/deadlines.ts';
 
 /** Unlikely to be taken on a developer machine; the runner fails loudly if it is. */
@@ -45,7 +46,7 @@ export default defineConfig({
       `sh scripts/with-node.sh astro build --silent && ` +
       `sh scripts/with-node.sh node runner/validate-manifest.ts ${SITE_DIR}/course-manifest.json && ` +
       `exec sh scripts/with-node.sh node runner/main.ts --site ${SITE_DIR} --port ${PORT} --state "${STATE_DIR}" --target local --topology-command '${TOPOLOGY_FEED}' 2>>"${RUNNER_LOG}"`,
-    env: { COURSE_DIR: 'test/fixture-course', COURSE_OUT: SITE_DIR, ASTRO_TELEMETRY_DISABLED: '1' },
+    env: { COURSE_DIR: 'test/fixture-course', COURSE_OUT: SITE_DIR, ASTRO_TELEMETRY_DISABLED: '1', RUNNER_START_KEY: testStartKey() },
     url: `http://127.0.0.1:${PORT}/`,
     reuseExistingServer: false,
     timeout: LAB_WAIT_MS,

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { defineConfig } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './test/browser/chromium.ts';
 import { LAB_WAIT_MS, WAIT_MS } from './test/support/deadlines.ts';
+import { testStartKey } from './test/support/start-key.ts';
 
 /** Next to the browser tests' port (47213), unlikely to be taken; the runner fails loudly if it is. */
 const COURSE_PORT = Number(process.env.COURSE_CHECK_PORT ?? 47_231);
@@ -30,6 +31,9 @@ const LAB_PREFIX = `pwc-${process.pid}`.slice(0, 16);
 const build = (course: string, site: string) =>
   `COURSE_DIR=${course} COURSE_OUT=${site} ASTRO_TELEMETRY_DISABLED=1 sh scripts/with-node.sh node_modules/.bin/astro build --silent && ` +
   `sh scripts/with-node.sh node runner/validate-manifest.ts ${site}/course-manifest.json`;
+
+// Both runners take this start key from the environment, which their webServer commands inherit.
+testStartKey();
 
 export default defineConfig({
   testDir: 'test/lessons',

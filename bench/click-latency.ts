@@ -20,12 +20,11 @@ import {
   FLOW_ACK_CHUNK_BYTES,
   parseServerMessage,
   PROTOCOL_VERSION,
-  SESSION_PATH,
-  sessionResponseSchema,
   WEBSOCKET_PATH,
   type CourseManifest,
   type ServerMessage,
 } from '../runner/protocol.ts';
+import { newLearner } from '../scripts/course-check/client.ts';
 
 const MAIN = path.resolve(import.meta.dirname, '../runner/main.ts');
 const DEFAULT_RUNS = 200;
@@ -120,12 +119,10 @@ async function main(): Promise<void> {
       });
       child.once('exit', (code) => reject(new Error(`runner exited with ${code} before it was ready`)));
     });
-    const session = await fetch(new URL(SESSION_PATH, url), { headers: { 'Sec-Fetch-Site': 'same-origin' } });
-    const cookie = (session.headers.get('set-cookie') ?? '').split(';')[0]!;
-    const { token } = sessionResponseSchema.parse(await session.json());
+    const { cookie, token } = await newLearner(url);
     const wsUrl = new URL(WEBSOCKET_PATH, url.replace(/^http/, 'ws'));
     wsUrl.searchParams.set('token', token);
-    const socket = new WebSocket(wsUrl, { origin: url.replace(/\/$/, ''), headers: { cookie } });
+    const socket = new WebSocket(wsUrl, { origin: new URL(url).origin, headers: { cookie } });
     ws = socket;
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());

@@ -3,10 +3,12 @@
 //
 // Builds the site first when it is the default `dist` and is missing or older than the lessons,
 // loads and validates the course manifest, opens the progress store, serves the site and the
-// WebSocket, and prints exactly one line `Course ready: URL` on stdout (everything else goes to
+// WebSocket, and prints exactly one line `Course ready: URL#start=KEY` on stdout, the URL to open
+// with the start key that admits a browser (everything else goes to
 // stderr). SIGTERM or SIGINT end every page, shell and check, then exit 0.
 
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -178,6 +180,10 @@ async function main(): Promise<void> {
   if (options.siteIsDefault) await buildIfNeeded(options.site);
   const course = await loadCourse(path.join(options.site, MANIFEST_FILE));
   const store = ProgressStore.open(options.state);
+  // RUNNER_START_KEY: for tools that start a runner and open its pages themselves (the browser
+  // tests); taken out of the environment, so that no learner's shell inherits it.
+  const startKey = process.env.RUNNER_START_KEY || randomBytes(24).toString('base64url');
+  delete process.env.RUNNER_START_KEY;
   const target = await createTarget(options);
   const runner = await startRunner({
     host: options.host,
@@ -188,8 +194,9 @@ async function main(): Promise<void> {
     target,
     allowOrigins: options.allowOrigins,
     idleMs: options.idleMs,
+    startKey,
   });
-  process.stdout.write(`Course ready: ${runner.url}\n`);
+  process.stdout.write(`Course ready: ${runner.startUrl}\n`);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

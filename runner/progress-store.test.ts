@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -62,7 +62,26 @@ describe('ProgressStore', () => {
     const db = new DatabaseSync(path.join(dir, PROGRESS_DB_FILE));
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);
     db.close();
-    assert.throws(() => ProgressStore.open(dir), /its schema version 2 is newer than this runner's 1; use a newer runner/);
+    assert.throws(() => ProgressStore.open(dir), new RegExp(`its schema version ${SCHEMA_VERSION + 1} is newer than this runner's ${SCHEMA_VERSION}; use a newer runner`));
+  });
+
+  it('keeps an admitted learner admitted across a reopen, and no one else', () => {
+    const dir = freshDir();
+    const store = ProgressStore.open(dir);
+    assert.equal(store.isAdmitted('a'.repeat(32)), false);
+    store.admit('a'.repeat(32));
+    store.close();
+    const again = ProgressStore.open(dir);
+    assert.equal(again.isAdmitted('a'.repeat(32)), true);
+    assert.equal(again.isAdmitted('b'.repeat(32)), false);
+    again.close();
+  });
+
+  it('keeps its database to the runner alone (0600) in a new directory of its own (0700)', () => {
+    const dir = path.join(freshDir(), 'state');
+    ProgressStore.open(dir).close();
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+    assert.equal(statSync(path.join(dir, PROGRESS_DB_FILE)).mode & 0o777, 0o600);
   });
 
   it('refuses a state directory it cannot create', () => {

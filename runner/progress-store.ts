@@ -40,6 +40,12 @@ const MIGRATIONS: readonly string[] = [
      updated_at INTEGER NOT NULL,
      PRIMARY KEY (learner, block)
    );`,
+  // Browsers admitted with the runner's start key (see runner/server.ts): a learner cookie alone,
+  // which any local account can get, is no session.
+  `CREATE TABLE admitted_learners (
+     learner TEXT PRIMARY KEY,
+     admitted_at INTEGER NOT NULL
+   );`,
 ];
 
 export const PROGRESS_DB_FILE = 'progress.db';
@@ -81,6 +87,8 @@ export class ProgressStore {
       blocks: prepare(`SELECT block, state, exit_code, duration_ms, results, updated_at FROM block_states WHERE learner = ? ORDER BY block`),
       deleteSteps: prepare(`DELETE FROM step_states WHERE learner = ? AND step LIKE ? ESCAPE '\\'`),
       deleteBlocks: prepare(`DELETE FROM block_states WHERE learner = ? AND block LIKE ? ESCAPE '\\'`),
+      admit: prepare(`INSERT INTO admitted_learners (learner, admitted_at) VALUES (?, ?) ON CONFLICT (learner) DO NOTHING`),
+      admitted: prepare(`SELECT 1 AS yes FROM admitted_learners WHERE learner = ?`),
     };
   }
 
@@ -132,6 +140,15 @@ export class ProgressStore {
           'It is left as it is; move it away to start with empty progress, or restore it from a backup.',
       );
     }
+  }
+
+  /** Records that this learner's browser showed the start key; it stays admitted across restarts. */
+  admit(learner: string, now = Date.now()): void {
+    this.#statements.admit!.run(learner, now);
+  }
+
+  isAdmitted(learner: string): boolean {
+    return this.#statements.admitted!.get(learner) !== undefined;
   }
 
   touchLearner(learner: string, now = Date.now()): void {

@@ -513,6 +513,16 @@ export const PROGRESS_PATH = '/api/progress';
 export const LEARNER_COOKIE = 'learner';
 
 export const sessionResponseSchema = z.object({ token: z.string().min(16), learner: z.string() });
+
+/**
+ * Where a page shows the runner's start key to have its browser admitted (POST, JSON
+ * `{key}`); the key comes in the fragment of the URL the runner printed (`#start=KEY`), which no
+ * request carries and the page removes from the address bar.
+ */
+export const ADMIT_PATH = '/api/admit';
+export const START_KEY_PARAM = 'start';
+export const admitRequestSchema = z.object({ key: z.string().min(1).max(200) });
+export type AdmitRequest = z.infer<typeof admitRequestSchema>;
 export type SessionResponse = z.infer<typeof sessionResponseSchema>;
 
 export const progressResponseSchema = z.object({ steps: z.array(stepStatusSchema) });

@@ -16,12 +16,16 @@ import {
   LEARNER_COOKIE,
   MAX_CONTROL_FRAME_BYTES,
   MAX_INPUT_FRAME_BYTES,
+  ADMIT_PATH,
   PROGRESS_PATH,
   SESSION_PATH,
+  START_KEY_PARAM,
   WEBSOCKET_PATH,
+  admitRequestSchema,
   type ProgressResponse,
   type SessionResponse,
 } from './protocol.ts';
+import { readBody } from './request-body.ts';
 import { serveStatic } from './static-files.ts';
 import type { Target } from './target.ts';
 
@@ -49,7 +53,13 @@ export type RunnerOptions = {
   allowOrigins?: string[];
   idleMs?: number;
   log?: (line: string) => void;
-  /** Workshop mode (runner/workshop/); absent, every browser is a learner of its own, as before. */
+  /**
+   * The start key a browser must show (ADMIT_PATH) before it gets a session: it is in the URL the
+   * runner prints and nowhere else, so a local account that can reach the port gets nothing from
+   * it. Required unless an extension admits learners itself (a workshop: by its join code).
+   */
+  startKey?: string;
+  /** Workshop mode (runner/workshop/); absent, every admitted browser is a learner of its own. */
   extension?: RunnerExtension;
 };
 
@@ -72,6 +82,8 @@ export interface RunnerExtension {
 
 export type RunningRunner = {
   url: string;
+  /** The URL to open: `url` with the start key in its fragment (undefined in workshop mode). */
+  startUrl: string | undefined;
   port: number;
   token: string;
   /** Learners currently held (for tests and the bench). */
@@ -108,6 +120,10 @@ function sameSecret(given: string | null, secret: string): boolean {
   const b = createHash('sha256').update(secret).digest();
   return timingSafeEqual(a, b);
 }
+
+/** An admission body: `{"key":"…"}` is a few dozen bytes. */
+const MAX_ADMIT_BODY_BYTES = 1024;
+const NOT_ADMITTED = 'This browser has not been admitted: open the course with the URL that npm start printed (the one ending in #start=…).';
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
@@ -183,6 +199,43 @@ export async function startRunner(options: RunnerOptions): Promise<RunningRunner
     return false;
   };
 
+  if (!options.extension && !options.startKey) throw new Error('startRunner needs a startKey, or an extension that admits learners itself');
+  /** Why this learner may have no session or socket (not admitted, not joined), or null. */
+  const refuseLearner = (learner: string): string | null => {
+    if (options.extension) return options.extension.refuseLearner(learner);
+    return options.store.isAdmitted(learner) ? null : NOT_ADMITTED;
+  };
+
+  const admit = async (req: IncomingMessage, res: ServerResponse, learner: string): Promise<void> => {
+    if (req.method !== 'POST') {
+      sendJson(res, 405, { error: `${ADMIT_PATH} takes POST with {"key": "…"}` }, { Allow: 'POST' });
+      return;
+    }
+    if (!options.startKey) {
+      sendJson(res, 403, { error: 'This runner admits learners by the workshop join, not by a start key.' });
+      return;
+    }
+    const body = await readBody(req, MAX_ADMIT_BODY_BYTES);
+    let json: unknown;
+    try {
+      json = body === null ? undefined : JSON.parse(body);
+    } catch {
+      json = undefined; // not JSON: refused as malformed below
+    }
+    const request = admitRequestSchema.safeParse(json);
+    if (!request.success) {
+      sendJson(res, 400, { error: `${ADMIT_PATH} needs a JSON body {"key": "…"} of at most ${MAX_ADMIT_BODY_BYTES} bytes` });
+      return;
+    }
+    if (!sameSecret(request.data.key, options.startKey)) {
+      log(`admission refused: wrong start key`);
+      sendJson(res, 403, { error: 'That start key is not this runner’s: open the URL that npm start printed when it last started.' });
+      return;
+    }
+    options.store.admit(learner);
+    sendJson(res, 200, { learner });
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://runner.invalid');
     if (!hostAllowed(req.headers.host)) {
@@ -196,14 +249,20 @@ export async function startRunner(options: RunnerOptions): Promise<RunningRunner
       res.setHeader('Set-Cookie', `${LEARNER_COOKIE}=${learner}; Path=/; HttpOnly; SameSite=Strict`);
     }
     res.setHeader('X-Content-Type-Options', 'nosniff');
-    if (url.pathname === SESSION_PATH) {
+    if (url.pathname === SESSION_PATH || url.pathname === ADMIT_PATH) {
       const site = req.headers['sec-fetch-site'];
       const origin = req.headers.origin;
       if ((site !== undefined && site !== 'same-origin' && site !== 'none') || (origin !== undefined && !originAllowed(origin))) {
         sendJson(res, 403, { error: `cross-site request refused (Origin ${origin ?? 'absent'}, Sec-Fetch-Site ${site ?? 'absent'})` });
         return;
       }
-      const refusal = options.extension?.refuseLearner(learner);
+    }
+    if (url.pathname === ADMIT_PATH) {
+      await admit(req, res, learner);
+      return;
+    }
+    if (url.pathname === SESSION_PATH) {
+      const refusal = refuseLearner(learner);
       if (refusal) {
         sendJson(res, 403, { error: refusal });
         return;
@@ -238,7 +297,7 @@ export async function startRunner(options: RunnerOptions): Promise<RunningRunner
     }
     const learner = learnerFrom(req);
     const origin = req.headers.origin;
-    if (closing || !hostAllowed(req.headers.host) || !sameSecret(url.searchParams.get('token'), token) || !originAllowed(origin) || !learner || options.extension?.refuseLearner(learner)) {
+    if (closing || !hostAllowed(req.headers.host) || !sameSecret(url.searchParams.get('token'), token) || !originAllowed(origin) || !learner || refuseLearner(learner)) {
       log(`WebSocket refused: origin ${origin ?? 'absent'}, ${learner ? 'with' : 'without'} learner cookie`);
       refuseUpgrade(socket, 403);
       return;
@@ -302,8 +361,10 @@ export async function startRunner(options: RunnerOptions): Promise<RunningRunner
     else await options.target.disposeLearner(id);
   };
 
+  const baseUrl = `http://${hostForUrl}:${port}/`;
   const running: RunningRunner = {
-    url: `http://${hostForUrl}:${port}/`,
+    url: baseUrl,
+    startUrl: options.startKey ? `${baseUrl}#${START_KEY_PARAM}=${encodeURIComponent(options.startKey)}` : undefined,
     port,
     token,
     learners,

@@ -36,6 +36,7 @@ import type { RunnerExtension, RunningRunner } from '../server.ts';
 import type { Attachment, TerminalSession } from '../terminal-session.ts';
 import { resultsCsv, resultsJson } from './export.ts';
 import { TokenBuckets, type BucketOptions } from './rate-limit.ts';
+import { readBody } from '../request-body.ts';
 import type { NoticeRecord, WorkshopLearnerRecord, WorkshopRecord, WorkshopStore } from './store.ts';
 
 /** A learner's cookie lives this long, so that a browser restarted during the day still resumes. */
@@ -105,17 +106,6 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
 
 function refuseUpgrade(socket: Duplex, status: 403): void {
   socket.end(`HTTP/1.1 ${status} Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-}
-
-async function readBody(req: IncomingMessage, max: number): Promise<string | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > max) return null;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 type Watch = { learner: string; seat: string; terminal: string; session: TerminalSession; attachment: Attachment };

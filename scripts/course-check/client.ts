@@ -1,5 +1,6 @@
 // A learner's connection to a runner, through the same protocol and admission as a lesson page:
-// a learner cookie and the per-start token from the session endpoint, an allowed Origin, `hello`
+// a learner cookie admitted with the start key of the runner's URL, the per-start token from the
+// session endpoint, an allowed Origin, `hello`
 // for a lesson, every frame parsed with the protocol's schemas. Pty output is kept per terminal
 // (plain text, for failure reports) and acknowledged as a page would, so flow control never stalls.
 
@@ -7,10 +8,12 @@ import WebSocket from 'ws';
 import {
   decodeChannelFrame,
   FLOW_ACK_CHUNK_BYTES,
+  ADMIT_PATH,
   LEARNER_COOKIE,
   parseServerMessage,
   PROTOCOL_VERSION,
   SESSION_PATH,
+  START_KEY_PARAM,
   sessionResponseSchema,
   WEBSOCKET_PATH,
   type ClientMessage,
@@ -22,14 +25,24 @@ const MAX_TERMINAL_TEXT_CHARS = 256 * 1024;
 
 export type Learner = { cookie: string; token: string; id: string };
 
-/** A new learner on the runner at `url`: its cookie and the runner's token, as a page gets them. */
-export async function newLearner(url: string): Promise<Learner> {
-  const response = await fetch(new URL(SESSION_PATH, url), { headers: { 'Sec-Fetch-Site': 'same-origin' } });
-  if (!response.ok) throw new Error(`${new URL(SESSION_PATH, url)} answered ${response.status} ${response.statusText}`);
-  const match = new RegExp(`${LEARNER_COOKIE}=([0-9a-f]+)`).exec(response.headers.get('set-cookie') ?? '');
-  if (!match) throw new Error(`the runner at ${url} set no learner cookie`);
+/**
+ * A new learner on the runner whose start URL (`http://…/#start=KEY`, as it printed) is `startUrl`:
+ * admitted with the key, then given the runner's token, as a page is.
+ */
+export async function newLearner(startUrl: string): Promise<Learner> {
+  const url = new URL(startUrl);
+  const key = new URLSearchParams(url.hash.slice(1)).get(START_KEY_PARAM);
+  if (!key) throw new Error(`${startUrl} has no #${START_KEY_PARAM}=KEY: use the URL the runner printed`);
+  const headers = { 'Sec-Fetch-Site': 'same-origin' };
+  const admit = await fetch(new URL(ADMIT_PATH, url), { method: 'POST', headers: { ...headers, 'Content-Type': 'application/json' }, body: JSON.stringify({ key }) });
+  if (!admit.ok) throw new Error(`${new URL(ADMIT_PATH, url)} answered ${admit.status}: ${await admit.text()}`);
+  const match = new RegExp(`${LEARNER_COOKIE}=([0-9a-f]+)`).exec(admit.headers.get('set-cookie') ?? '');
+  if (!match) throw new Error(`the runner at ${url.origin} set no learner cookie`);
+  const cookie = `${LEARNER_COOKIE}=${match[1]}`;
+  const response = await fetch(new URL(SESSION_PATH, url), { headers: { ...headers, Cookie: cookie } });
+  if (!response.ok) throw new Error(`${new URL(SESSION_PATH, url)} answered ${response.status}: ${await response.text()}`);
   const session = sessionResponseSchema.parse(await response.json());
-  return { cookie: `${LEARNER_COOKIE}=${match[1]}`, token: session.token, id: match[1]! };
+  return { cookie, token: session.token, id: match[1]! };
 }
 
 type Waiter = () => void;

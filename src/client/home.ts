@@ -1,12 +1,14 @@
 // The course home: fills each lesson's progress from the runner's record of this learner.
 
 import { PROGRESS_PATH, progressResponseSchema, type StepState } from '../../runner/protocol.ts';
+import { admitted } from './admission.ts';
 
 async function showProgress(): Promise<void> {
   const elements = [...document.querySelectorAll<HTMLElement>('course-progress')];
   if (elements.length === 0) return;
   let states: Map<string, StepState>;
   try {
+    await admitted;
     const response = await fetch(PROGRESS_PATH, { credentials: 'same-origin', cache: 'no-store' });
     if (!response.ok) throw new Error(`${PROGRESS_PATH} answered ${response.status}`);
     const progress = progressResponseSchema.parse(await response.json());

@@ -13,6 +13,7 @@ import {
   type ClientMessage,
   type ServerMessage,
 } from '../../runner/protocol.ts';
+import { admitted } from './admission.ts';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting';
 
@@ -82,7 +83,14 @@ export class LessonSession {
     this.#setState(this.#attempt === 0 ? 'connecting' : 'reconnecting', this.#attempt === 0 ? 'Connecting…' : 'Reconnecting…');
     let token: string;
     try {
+      await admitted;
       const response = await fetch(SESSION_PATH, { credentials: 'same-origin', cache: 'no-store' });
+      if (response.status === 403) {
+        // Not admitted (or not joined): the runner says what to do, and retrying will not change it
+        // until the learner does.
+        const refusal = (await response.json().catch(() => ({}))) as { error?: string };
+        throw new Error(refusal.error ?? `${SESSION_PATH} answered 403`);
+      }
       if (!response.ok) throw new Error(`${SESSION_PATH} answered ${response.status} ${response.statusText}`);
       const session = sessionResponseSchema.safeParse(await response.json());
       if (!session.success) throw new Error(`${SESSION_PATH} sent an unexpected answer: ${session.error.message}`);

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { test as base, expect, type Locator, type Page } from '@playwright/test';
+import { admitContext } from '../support/start-key.ts';
 
 /** The end of the runner log worth reading next to a failure. */
 const LOG_TAIL_BYTES = 16 * 1024;
@@ -38,6 +39,11 @@ export class LessonPage {
 }
 
 export const test = base.extend<{ lesson: LessonPage; failureContext: void }>({
+  // Every test's browser is admitted with the runner's start key before its first page.
+  context: async ({ context, baseURL }, use) => {
+    await admitContext(context, baseURL!);
+    await use(context);
+  },
   lesson: async ({ page }, use) => {
     await use(new LessonPage(page));
   },

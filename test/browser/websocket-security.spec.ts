@@ -3,7 +3,9 @@
 // a page forge.
 
 import WebSocket from 'ws';
-import { SESSION_PATH, WEBSOCKET_PATH, sessionResponseSchema } from '../../runner/protocol.ts';
+import { WEBSOCKET_PATH } from '../../runner/protocol.ts';
+import { newLearner } from '../../scripts/course-check/client.ts';
+import { testStartKey } from '../support/start-key.ts';
 import { expect, test } from './fixtures.ts';
 
 type Outcome = { opened: true } | { opened: false; status: number | undefined };
@@ -31,11 +33,8 @@ test.describe('WebSocket admission', () => {
 
   test.beforeEach(async ({ baseURL }) => {
     base = new URL(baseURL!);
-    const response = await fetch(new URL(SESSION_PATH, base));
-    expect(response.status).toBe(200);
-    cookie = (response.headers.get('set-cookie') ?? '').split(';')[0]!;
+    ({ cookie, token } = await newLearner(`${base.origin}/#start=${testStartKey()}`));
     expect(cookie).toMatch(/^learner=/);
-    token = sessionResponseSchema.parse(await response.json()).token;
   });
 
   const url = (query: string) => `ws://${base.host}${WEBSOCKET_PATH}${query}`;
@@ -52,4 +51,21 @@ test.describe('WebSocket admission', () => {
     expect(await connect(url(''), { Origin: base.origin, Cookie: cookie })).toEqual({ opened: false, status: 403 });
     expect(await connect(url(`?token=${'x'.repeat(token.length)}`), { Origin: base.origin, Cookie: cookie })).toEqual({ opened: false, status: 403 });
   });
+});
+
+test('a browser without the start key gets no session; the printed URL admits it and leaves no key in the address bar', async ({ browser, baseURL }) => {
+  const context = await browser.newContext({ baseURL });
+  try {
+    const page = await context.newPage();
+    await page.goto('/lessons/01-first-steps/');
+    const status = page.locator('connection-status');
+    await expect(status).toHaveAttribute('title', /has not been admitted: open the course with the URL that npm start printed/);
+    await expect(status).not.toHaveAttribute('data-state', 'connected');
+    await page.goto(`/#start=${testStartKey()}`);
+    await expect.poll(() => page.url()).toBe(new URL('/', baseURL).href);
+    await page.goto('/lessons/01-first-steps/');
+    await expect(status).toHaveAttribute('data-state', 'connected');
+  } finally {
+    await context.close();
+  }
 });

@@ -26,6 +26,7 @@ import { startRunner, type RunningRunner } from '../../runner/server.ts';
 import type { Target } from '../../runner/target.ts';
 import { LocalShellTarget } from '../../runner/targets/local-shell.ts';
 import { WAIT_MS } from '../support/deadlines.ts';
+import { newLearner as admitLearner } from '../../scripts/course-check/client.ts';
 
 export { WAIT_MS };
 
@@ -139,6 +140,7 @@ export async function startFixture(
       target: makeTarget(stateDir),
       idleMs,
       log: () => {},
+      startKey: FIXTURE_START_KEY,
     });
     fixture.runner = runner;
     fixture.store = store;
@@ -164,15 +166,14 @@ export async function startFixture(
   return fixture;
 }
 
-/** Gets a learner cookie (and the session token) as a page's first requests would. */
+/** The start key of every fixture runner (a real runner makes a random one per start). */
+export const FIXTURE_START_KEY = 'fixture-start-key';
+
+/** A learner admitted with the runner's start key, with the session token, as a page's first requests get them. */
 export async function newLearner(runner: RunningRunner): Promise<{ cookie: string; token: string; learner: string }> {
   // (The learner id is the cookie value: 32 hex digits.)
-  const res = await fetch(new URL(SESSION_PATH, runner.url), { headers: { 'Sec-Fetch-Site': 'same-origin' } });
-  const setCookie = res.headers.get('set-cookie') ?? '';
-  const match = new RegExp(`${LEARNER_COOKIE}=([0-9a-f]+)`).exec(setCookie);
-  if (!match) throw new Error(`no learner cookie in ${JSON.stringify(setCookie)}`);
-  const body = sessionResponseSchema.parse(await res.json());
-  return { cookie: `${LEARNER_COOKIE}=${match[1]}`, token: body.token, learner: match[1]! };
+  const { cookie, token, id } = await admitLearner(runner.startUrl!);
+  return { cookie, token, learner: id };
 }
 
 export type PageOptions = { origin?: string; token?: string; cookie?: string; autoAck?: boolean };

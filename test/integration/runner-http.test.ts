@@ -10,13 +10,14 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { LEARNER_COOKIE, PROGRESS_PATH, SESSION_PATH, progressResponseSchema, sessionResponseSchema } from '../../runner/protocol.ts';
+import { ADMIT_PATH, LEARNER_COOKIE, PROGRESS_PATH, SESSION_PATH, progressResponseSchema, sessionResponseSchema } from '../../runner/protocol.ts';
+import { newLearner } from '../../scripts/course-check/client.ts';
 import type { RunningRunner } from '../../runner/server.ts';
 import { fixtureManifest, TestPage, WAIT_MS } from './runner-harness.ts';
 
 const MAIN = path.resolve(import.meta.dirname, '../../runner/main.ts');
 
-type Started = { child: ChildProcess; url: string; stderr: () => string };
+type Started = { child: ChildProcess; url: string; startUrl: string; stderr: () => string };
 
 async function startMain(args: string[]): Promise<Started> {
   const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -25,11 +26,11 @@ async function startMain(args: string[]): Promise<Started> {
   child.stdout!.setEncoding('utf8');
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (d: string) => (stderr += d));
-  const url = await new Promise<string>((resolve, reject) => {
+  const startUrl = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no "Course ready" line in ${WAIT_MS} ms; stderr:\n${stderr}`)), WAIT_MS);
     child.stdout!.on('data', (d: string) => {
       stdout += d;
-      const match = /^Course ready: (http:\/\/127\.0\.0\.1:\d+\/)\n/m.exec(stdout);
+      const match = /^Course ready: (http:\/\/127\.0\.0\.1:\d+\/#start=[\w-]{20,})\n/m.exec(stdout);
       if (match) {
         clearTimeout(timer);
         resolve(match[1]!);
@@ -40,20 +41,24 @@ async function startMain(args: string[]): Promise<Started> {
       reject(new Error(`runner exited with ${code} before it was ready; stderr:\n${stderr}`));
     });
   });
-  return { child, url, stderr: () => stderr };
+  return { child, url: startUrl.replace(/#.*$/, ''), startUrl, stderr: () => stderr };
 }
 
 /** Raw GET, so that the test controls every header (fetch adds Sec-Fetch-* and refuses some). */
 function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  return send('GET', url, headers);
+}
+
+function send(method: string, url: string, headers: Record<string, string> = {}, body?: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { headers }, (res) => {
+    const req = request(url, { method, headers }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (body += d));
       res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
     });
     req.on('error', reject);
-    req.end();
+    req.end(body);
   });
 }
 
@@ -116,8 +121,28 @@ describe('runner over HTTP', () => {
     assert.match(String(forged.headers['set-cookie']), /^learner=[0-9a-f]{32};/);
   });
 
+  it('admits a browser only with the start key it printed, and only from its own pages', async () => {
+    const fresh = String((await get(started.url)).headers['set-cookie']).split(';')[0]!;
+    const post = (headers: Record<string, string>, body: string) => send('POST', new URL(ADMIT_PATH, started.url).href, { cookie: fresh, 'content-type': 'application/json', ...headers }, body);
+    const session = () => get(new URL(SESSION_PATH, started.url).href, { cookie: fresh, 'sec-fetch-site': 'same-origin' });
+    const refusal = await session();
+    assert.equal(refusal.status, 403, 'a learner cookie alone, which any local account gets, is no session');
+    assert.match(refusal.body, /has not been admitted: open the course with the URL that npm start printed/);
+    assert.doesNotMatch(refusal.body, /token/);
+    assert.equal((await post({ 'sec-fetch-site': 'same-origin' }, JSON.stringify({ key: 'guessed-key-guessed-key' }))).status, 403, 'a wrong key');
+    assert.equal((await post({ 'sec-fetch-site': 'same-origin' }, '{"key": 42}')).status, 400, 'a malformed body');
+    assert.equal((await post({ 'sec-fetch-site': 'same-origin' }, 'x'.repeat(5000))).status, 400, 'an oversized body');
+    assert.equal((await get(new URL(ADMIT_PATH, started.url).href, { cookie: fresh })).status, 405);
+    const key = new URL(started.startUrl).hash.replace('#start=', '');
+    assert.equal((await post({ 'sec-fetch-site': 'cross-site', origin: 'http://evil.example' }, JSON.stringify({ key }))).status, 403, 'the right key from another site');
+    assert.equal((await session()).status, 403);
+    assert.equal((await post({ 'sec-fetch-site': 'same-origin' }, JSON.stringify({ key }))).status, 200);
+    assert.equal((await session()).status, 200, 'admitted for good');
+  });
+
   it('gives the session token to same-origin requests only', async () => {
-    const same = await get(new URL(SESSION_PATH, started.url).href, { 'sec-fetch-site': 'same-origin', origin: started.url.replace(/\/$/, '') });
+    const { cookie } = await newLearner(started.startUrl);
+    const same = await get(new URL(SESSION_PATH, started.url).href, { cookie, 'sec-fetch-site': 'same-origin', origin: started.url.replace(/\/$/, '') });
     assert.equal(same.status, 200);
     const session = sessionResponseSchema.parse(JSON.parse(same.body));
     assert.ok(session.token.length >= 16);
@@ -141,10 +166,8 @@ describe('runner over HTTP', () => {
     assert.deepEqual(progressResponseSchema.parse(JSON.parse(res.body)), { steps: [] });
   });
 
-  it('refuses a WebSocket without the token, from another Origin, or without a learner cookie', async () => {
-    const session = await get(new URL(SESSION_PATH, started.url).href, { 'sec-fetch-site': 'same-origin' });
-    const cookie = String(session.headers['set-cookie']).split(';')[0]!;
-    const { token } = sessionResponseSchema.parse(JSON.parse(session.body));
+  it('refuses a WebSocket without the token, from another Origin, without a learner cookie, or not admitted', async () => {
+    const { cookie, token } = await newLearner(started.startUrl);
     const refused = async (options: Parameters<typeof TestPage.connect>[1], why: string) => {
       await assert.rejects(TestPage.connect(runnerLike, options), /upgrade refused with HTTP 403/, why);
     };
@@ -154,6 +177,8 @@ describe('runner over HTTP', () => {
     await refused({ cookie, token, origin: 'http://evil.example' }, 'foreign origin');
     await refused({ cookie, token, origin: started.url.replace('127.0.0.1', '127.0.0.2').replace(/\/$/, '') }, 'other host');
     await refused({ token }, 'no cookie');
+    const unadmitted = String((await get(started.url)).headers['set-cookie']).split(';')[0]!;
+    await refused({ cookie: unadmitted, token }, 'a cookie that was never admitted');
     const page = await TestPage.connect(runnerLike, { cookie, token });
     await page.close();
     const localhost = await TestPage.connect(runnerLike, { cookie, token, origin: started.url.replace('127.0.0.1', 'localhost').replace(/\/$/, '') });
@@ -161,9 +186,7 @@ describe('runner over HTTP', () => {
   });
 
   it('ends every shell and exits 0 on SIGTERM', async () => {
-    const session = await get(new URL(SESSION_PATH, started.url).href, { 'sec-fetch-site': 'same-origin' });
-    const cookie = String(session.headers['set-cookie']).split(';')[0]!;
-    const { token } = sessionResponseSchema.parse(JSON.parse(session.body));
+    const { cookie, token } = await newLearner(started.startUrl);
     const page = await TestPage.open(runnerLike, { cookie, token });
     const channel = await page.openTerminal('main');
     page.input(channel, 'echo "pid=$$"\r');
@@ -240,9 +263,13 @@ describe('runner startup options and errors', () => {
     const proxied = await startMain(['--site', site, '--state', path.join(dir, 'proxy-state'), '--port', '0', '--allow-origin', 'https://course.example:8443/some/path']);
     try {
       const port = new URL(proxied.url).port;
-      const viaProxy = await get(new URL(SESSION_PATH, proxied.url).href, { host: 'course.example:8443', origin: 'https://course.example:8443' });
+      const key = new URL(proxied.startUrl).hash.replace('#start=', '');
+      const proxy = { host: 'course.example:8443', origin: 'https://course.example:8443' };
+      const admitted = await send('POST', new URL(ADMIT_PATH, proxied.url).href, { ...proxy, 'content-type': 'application/json' }, JSON.stringify({ key }));
+      assert.equal(admitted.status, 200);
+      const cookie = String(admitted.headers['set-cookie']).split(';')[0]!;
+      const viaProxy = await get(new URL(SESSION_PATH, proxied.url).href, { ...proxy, cookie });
       assert.equal(viaProxy.status, 200);
-      const cookie = String(viaProxy.headers['set-cookie']).split(';')[0]!;
       const { token } = sessionResponseSchema.parse(JSON.parse(viaProxy.body));
       const page = await TestPage.connect({ url: proxied.url } as RunningRunner, { cookie, token, origin: 'https://course.example:8443' });
       await page.close();

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { test as base, expect, type BrowserContext, type Page } from '@playwright/test';
+import { admitContext } from '../support/start-key.ts';
 
 export type Learner = { context: BrowserContext; page: Page; baseURL: string; fresh: boolean };
 
@@ -14,6 +15,7 @@ export const test = base.extend<{ traceChunk: void }, { learner: Learner }>({
     async ({ browser }, use, workerInfo) => {
       const baseURL = String(workerInfo.project.use.baseURL);
       const context = await browser.newContext({ baseURL });
+      await admitContext(context, baseURL);
       await context.tracing.start({ screenshots: true, snapshots: true, sources: true });
       const page = await context.newPage();
       await use({ context, page, baseURL, fresh: true });
