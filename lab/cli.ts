@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { down, fail, FAILURE_MODES, readFailures, restore, up, waitForFabric, waitForNodesSettled, FabricError, type FailureMode } from './fabric.ts';
 import { HOST_DEVICE, SHELL_RC, deviceCommand, resolveTarget, run, selectedSandbox } from './layout.ts';
-import { SandboxError, currentSandbox, ensureSandbox, findKeeper, listSandboxes, nsenterArgs, sandboxEnv, stopSandbox } from './sandbox.ts';
+import { SandboxError, currentSandbox, ensureSandbox, findKeeper, formatProblems, listSandboxes, nsenterArgs, preflight, sandboxEnv, sandboxGuarantees, stopSandbox } from './sandbox.ts';
 import { collectStatus, watchStatus } from './status.ts';
 import { loadTopology, TopologyError, type Topology } from './topology.ts';
 
@@ -57,6 +57,8 @@ Commands:
                         bootstrap BIRD config, or once the cluster has BGPPeers for them)
   down                  stop everything and remove the sandbox
   list                  running sandboxes
+  check                 what this machine lacks for sandboxes, else where their identities
+                        come from and which limits hold
   --help                this help
 
 Devices: ${devices.join(' ')} (lab/topology.yaml).
@@ -221,7 +223,7 @@ async function status(sandbox: string, topology: Topology, json: boolean): Promi
   return 0;
 }
 
-const COMMANDS = ['up', 'status', 'ssh', 'shell', 'host', 'exec', 'fail', 'restore', 'wait', 'down', 'list', 'help'];
+const COMMANDS = ['up', 'status', 'ssh', 'shell', 'host', 'exec', 'fail', 'restore', 'wait', 'down', 'list', 'check', 'help'];
 
 export async function main(argv: string[]): Promise<number> {
   const parsed = parseArgs(argv);
@@ -233,6 +235,16 @@ export async function main(argv: string[]): Promise<number> {
   if (!COMMANDS.includes(command)) throw new UsageError(`Unknown command "${command}"; commands: ${COMMANDS.filter((c) => c !== 'help').join(', ')} (see lab --help)`);
   if (command === 'list') {
     for (const name of listSandboxes()) print(name);
+    return 0;
+  }
+  if (command === 'check') {
+    const problems = preflight();
+    if (problems.length > 0) {
+      process.stderr.write(`${formatProblems(problems)}\n`);
+      return 1;
+    }
+    print('lab: this machine can run lab sandboxes');
+    for (const line of sandboxGuarantees()) print(`  ${line}`);
     return 0;
   }
   const sandbox = selectedSandbox(parsed.sandbox);

@@ -123,25 +123,36 @@ export function releaseSlot(stateRoot: string, name: string): void {
   if (slot !== undefined) rmSync(join(claimsDir(stateRoot), String(slot)), { force: true });
 }
 
-/** The identity sandbox `name` runs as, claiming a slot for it. */
-export function sandboxIdentity(stateRoot: string, name: string, alive: (name: string) => boolean, env: NodeJS.ProcessEnv = process.env): SandboxIdentity {
+type Source = { kind: 'reserved'; base: number } | { kind: 'subordinate'; uids: SubordinateRange; gids: SubordinateRange } | { kind: 'own'; why: string };
+
+/** Where this process takes its sandboxes' identities from (what `lab check` reports). */
+export function identitySource(env: NodeJS.ProcessEnv = process.env): Source {
   const uid = process.getuid?.() ?? 0;
-  const gid = process.getgid?.() ?? 0;
-  if (uid === 0) {
-    const base = idBase(env);
-    const slot = claimSlot(stateRoot, name, ROOT_SLOTS, alive);
-    return { kind: 'reserved', uid: base + slot, gid: base + slot, slot };
-  }
+  if (uid === 0) return { kind: 'reserved', base: idBase(env) };
   const user = userInfo().username;
   const uids = readRange('/etc/subuid', user, uid);
-  const gids = readRange('/etc/subgid', user, gid);
+  const gids = readRange('/etc/subgid', user, process.getgid?.() ?? 0);
   const mapper = ['/usr/bin/newuidmap', '/usr/bin/newgidmap'].every((tool) => existsSync(tool));
-  if (!uids || !gids || !mapper) {
-    const why = !mapper
-      ? 'newuidmap is not installed (sudo apt-get install uidmap)'
-      : `${user} has no subordinate ${!uids ? 'uids in /etc/subuid' : 'gids in /etc/subgid'} (sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${user})`;
-    return { kind: 'own', uid, gid, why };
+  if (uids && gids && mapper) return { kind: 'subordinate', uids, gids };
+  const why = !mapper
+    ? 'newuidmap is not installed (sudo apt-get install uidmap)'
+    : `${user} has no subordinate ${!uids ? 'uids in /etc/subuid' : 'gids in /etc/subgid'} (sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${user})`;
+  return { kind: 'own', why };
+}
+
+/** The identity sandbox `name` runs as, claiming a slot for it. */
+export function sandboxIdentity(stateRoot: string, name: string, alive: (name: string) => boolean, env: NodeJS.ProcessEnv = process.env): SandboxIdentity {
+  const source = identitySource(env);
+  switch (source.kind) {
+    case 'reserved': {
+      const slot = claimSlot(stateRoot, name, ROOT_SLOTS, alive);
+      return { kind: 'reserved', uid: source.base + slot, gid: source.base + slot, slot };
+    }
+    case 'subordinate': {
+      const slot = claimSlot(stateRoot, name, Math.min(source.uids.count, source.gids.count), alive);
+      return { kind: 'subordinate', uid: source.uids.start + slot, gid: source.gids.start + slot, slot };
+    }
+    case 'own':
+      return { kind: 'own', uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, why: source.why };
   }
-  const slot = claimSlot(stateRoot, name, Math.min(uids.count, gids.count), alive);
-  return { kind: 'subordinate', uid: uids.start + slot, gid: gids.start + slot, slot };
 }

@@ -11,7 +11,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, 
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSandboxCgroups, joinSandboxCgroups, nprocPrefix, removeSandboxCgroups, sandboxCgroupDirs, sandboxLimits, sweepEmptyCgroups } from './limits.ts';
-import { releaseSlot, sandboxIdentity, type SandboxIdentity } from './sandbox-identity.ts';
+import { identitySource, releaseSlot, sandboxIdentity, type SandboxIdentity } from './sandbox-identity.ts';
 import { sandboxView } from './sandbox-view.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
@@ -248,6 +248,29 @@ export function preflight(): Problem[] {
     }
   }
   return problems;
+}
+
+/**
+ * What sandboxes made by this process get, in words, for `lab check`: where their identities come
+ * from and which limits hold. A cgroup is tried (made and removed) rather than guessed.
+ */
+export function sandboxGuarantees(): string[] {
+  const source = identitySource();
+  const identity =
+    source.kind === 'reserved'
+      ? `identity: root in each sandbox is a host uid of its own, from ${source.base} (reserved range)`
+      : source.kind === 'subordinate'
+        ? `identity: root in each sandbox is a subordinate uid of its own, from ${source.uids.start} (/etc/subuid)`
+        : `identity: root in each sandbox is this user itself, so it can write what this user can: ${source.why}`;
+  const limits = sandboxLimits();
+  const probe = `check-${process.pid}`;
+  const problems = createSandboxCgroups(probe, limits);
+  removeSandboxCgroups(probe);
+  const cgroups =
+    problems.length === 0
+      ? `limits: ${limits.pidsMax} processes, ${Math.round(limits.memoryMaxBytes / 1024 ** 2)} MiB and ${limits.cpuMax} CPU per sandbox (cgroups)`
+      : `limits: ${limits.pidsMax} processes per sandbox only (RLIMIT_NPROC); no cgroup for memory and CPU: ${problems[0]}`;
+  return [identity, cgroups];
 }
 
 export function formatProblems(problems: Problem[]): string {

@@ -36,3 +36,8 @@ export function parseIdleMinutes(text: string): number {
   if (!Number.isFinite(minutes) || minutes <= 0) throw new UsageError(`--idle-minutes must be a positive number, got ${JSON.stringify(text)}`);
   return minutes * 60_000;
 }
+
+/** A start-up failure whose message says it all (what is missing, how to fix it): printed as it is, exit 1. */
+export class StartupError extends Error {
+  override name = 'StartupError';
+}

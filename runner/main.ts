@@ -12,13 +12,13 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ArgvReader, parseIdleMinutes, parsePort, UsageError } from './cli-args.ts';
+import { ArgvReader, parseIdleMinutes, parsePort, StartupError, UsageError } from './cli-args.ts';
 import { defaultStateDir } from './state-dir.ts';
 import { loadCourse, ManifestError } from './manifest.ts';
 import { ProgressStore, ProgressStoreError } from './progress-store.ts';
 import { DEFAULT_IDLE_MS, startRunner } from './server.ts';
 import type { Target } from './target.ts';
-import { LabTarget } from './targets/lab.ts';
+import { announceLab, LabTarget } from './targets/lab.ts';
 import { LocalShellTarget } from './targets/local-shell.ts';
 import { SshTarget } from './targets/ssh.ts';
 
@@ -172,7 +172,9 @@ async function createTarget(options: Options): Promise<Target> {
     if (!options.sshHost) throw new UsageError('--target ssh needs --ssh-host HOST (the host of every terminal without a TERMINAL=HOST of its own)');
     return new SshTarget({ host: options.sshHost, terminalHosts: options.sshTerminalHosts, ...(options.sshConfig ? { configFile: options.sshConfig } : {}) });
   }
-  return options.labPrefix === undefined ? new LabTarget() : new LabTarget({ prefix: options.labPrefix });
+  const lab = options.labPrefix === undefined ? new LabTarget() : new LabTarget({ prefix: options.labPrefix });
+  await announceLab(lab);
+  return lab;
 }
 
 async function main(): Promise<void> {
@@ -226,7 +228,7 @@ main().catch((error: unknown) => {
     process.stderr.write(`runner: ${error.message}\n${USAGE}\n`);
     process.exit(2);
   }
-  if (error instanceof ManifestError || error instanceof ProgressStoreError) {
+  if (error instanceof ManifestError || error instanceof ProgressStoreError || error instanceof StartupError) {
     process.stderr.write(`runner: ${error.message}\n`);
     process.exit(1);
   }

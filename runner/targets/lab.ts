@@ -8,12 +8,24 @@
 //   lab --sandbox NAME down                  when the learner is reaped or the runner stops
 //   lab --sandbox NAME status --json --watch while a page shows the learner's lab (Target.observe)
 
+import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { StartupError } from '../cli-args.ts';
 import { type ExecResult, type LabObservation, type Observation, type ShellIntegration, type ShellResult, type Target } from '../target.ts';
 import { LearnerProcesses } from './learner-processes.ts';
 import { parseLabStatus } from './lab-snapshot.ts';
 import { observeCommand } from './observe-command.ts';
+
+/**
+ * Says once, before any learner comes, what the lab's sandboxes get on this machine (on stderr);
+ * a machine that cannot make them is a start-up error that says what is missing.
+ */
+export async function announceLab(lab: LabTarget): Promise<void> {
+  const { ok, report } = await lab.check();
+  if (!ok) throw new StartupError(report);
+  process.stderr.write(`${report}\n`);
+}
 
 export const LAB_CLI = fileURLToPath(new URL('../../lab/bin/lab', import.meta.url));
 
@@ -22,6 +34,8 @@ export const LAB_CLI = fileURLToPath(new URL('../../lab/bin/lab', import.meta.ur
  * message says what did not come up; a sandbox not up by then is a spawn failure.
  */
 const UP_TIMEOUT_MS = 360_000;
+/** `lab check` gets this long: a Node start and a cgroup made and removed, minutes at load 40 at worst. */
+const CHECK_TIMEOUT_MS = 120_000;
 /** `lab down` gets this long before it is killed (it stops daemons gracefully first). */
 const DOWN_TIMEOUT_MS = 60_000;
 /** The tail of a failed `lab` command's output kept for the error shown to the learner. */
@@ -69,6 +83,18 @@ export class LabTarget implements Target {
     const env: Record<string, string> = {};
     for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
     return { ...env, ...this.#env, TERM: 'xterm-256color', COLORTERM: 'truecolor' };
+  }
+
+  /**
+   * `lab check`, once at start-up: what the machine lacks for sandboxes (ok false), else what
+   * they get (identity, limits), for the runner to say before the first learner comes.
+   */
+  check(): Promise<{ ok: boolean; report: string }> {
+    return new Promise((resolve) => {
+      execFile(this.#cli, ['check'], { env: this.#baseEnv(), timeout: CHECK_TIMEOUT_MS }, (error, stdout, stderr) => {
+        resolve({ ok: error === null, report: `${stdout}${stderr}`.trim() || (error ? error.message : '') });
+      });
+    });
   }
 
   #run(learner: string, args: string[], timeoutMs: number): Promise<ExecResult> {

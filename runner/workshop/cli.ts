@@ -19,14 +19,14 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ArgvReader, parseIdleMinutes, parsePort, UsageError } from '../cli-args.ts';
+import { ArgvReader, parseIdleMinutes, parsePort, StartupError, UsageError } from '../cli-args.ts';
 import { defaultStateDir } from '../state-dir.ts';
 import { loadCourse, ManifestError } from '../manifest.ts';
 import { ProgressStore, ProgressStoreError } from '../progress-store.ts';
 import { WORKSHOP_CODE_ALPHABET, WORKSHOP_DASHBOARD_PAGE, WORKSHOP_JOIN_PAGE } from '../protocol.ts';
 import { startRunner } from '../server.ts';
 import type { Target } from '../target.ts';
-import { LabTarget } from '../targets/lab.ts';
+import { announceLab, LabTarget } from '../targets/lab.ts';
 import { LocalShellTarget } from '../targets/local-shell.ts';
 import { JOIN_PER_ADDRESS, newWorkshopCode, Workshop } from './hub.ts';
 import { downLeftoverLabs } from './leftover-labs.ts';
@@ -238,6 +238,7 @@ async function main(): Promise<void> {
 
   const extraOrigins = learnerOrigins(options.host, options.port, options.publicUrls);
   const labTarget = options.target === 'lab' ? new LabTarget({ prefix: LAB_PREFIX }) : null;
+  if (labTarget) await announceLab(labTarget);
   const target: Target = labTarget ?? new LocalShellTarget({ stateDir: options.state, userRc: false });
   const loopbackJoin = `http://127.0.0.1:${options.port}${WORKSHOP_JOIN_PAGE}`;
   const workshop = new Workshop({
@@ -308,7 +309,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
       process.stderr.write(`workshop: ${error.message}\n${USAGE}\n`);
       process.exit(2);
     }
-    if (error instanceof ManifestError || error instanceof ProgressStoreError || error instanceof WorkshopStoreError) {
+    if (error instanceof ManifestError || error instanceof ProgressStoreError || error instanceof WorkshopStoreError || error instanceof StartupError) {
       process.stderr.write(`workshop: ${error.message}\n`);
       process.exit(1);
     }
