@@ -43,7 +43,7 @@ const LAB_PREFIX = 'ws';
 
 const USAGE = `usage: npm run workshop -- --name NAME [--host 127.0.0.1] [--port ${DEFAULT_PORT}] [--ends HH:MM|ISO-TIME]
                         [--target lab|local] [--state DIR] [--site DIR] [--public-url URL]...
-                        [--unlocked N|all] [--idle-minutes N] [--join-burst N] [--new]`;
+                        [--unlocked N|all] [--idle-minutes N] [--join-burst N] [--new] [--trusted-room]`;
 
 
 type Options = {
@@ -59,6 +59,8 @@ type Options = {
   idleMs: number;
   fresh: boolean;
   joinBurst: number | null;
+  /** `--target local` gives each learner a plain shell of the runner's account: only for a room that may have it. */
+  trustedRoom: boolean;
 };
 
 /** `17:00` is today at 17:00 local time (tomorrow if that has passed); anything else is parsed as a date. */
@@ -92,6 +94,7 @@ function parseArgs(argv: string[]): Options {
     idleMs: WORKSHOP_IDLE_MS,
     fresh: false,
     joinBurst: null,
+    trustedRoom: false,
   };
   const args = new ArgvReader(argv);
   for (let flag = args.next(); flag !== undefined; flag = args.next()) {
@@ -118,6 +121,9 @@ function parseArgs(argv: string[]): Options {
       }
       case '--state':
         options.state = path.resolve(value());
+        break;
+      case '--trusted-room':
+        options.trustedRoom = true;
         break;
       case '--site':
         options.site = path.resolve(value());
@@ -160,6 +166,12 @@ function parseArgs(argv: string[]): Options {
       default:
         throw new UsageError(`unknown option ${JSON.stringify(flag)}`);
     }
+  }
+  if (options.target === 'local' && !options.trustedRoom) {
+    // Strangers get no plain shell by default: that would be this account (or root) itself.
+    throw new UsageError(
+      '--target local gives every learner a shell of this account on this machine, with no sandbox; add --trusted-room only for a room you would give this account to (use --target lab, the default, otherwise)',
+    );
   }
   return options;
 }
@@ -239,6 +251,10 @@ async function main(): Promise<void> {
   const extraOrigins = learnerOrigins(options.host, options.port, options.publicUrls);
   const labTarget = options.target === 'lab' ? new LabTarget({ prefix: LAB_PREFIX }) : null;
   if (labTarget) await announceLab(labTarget);
+  if (!labTarget) {
+    const who = process.getuid?.() === 0 ? 'root' : 'this account';
+    process.stderr.write(`workshop: --trusted-room: every learner gets a plain shell as ${who} on this machine, with no sandbox\n`);
+  }
   const target: Target = labTarget ?? new LocalShellTarget({ stateDir: options.state, userRc: false });
   const loopbackJoin = `http://127.0.0.1:${options.port}${WORKSHOP_JOIN_PAGE}`;
   const workshop = new Workshop({

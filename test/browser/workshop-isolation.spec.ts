@@ -35,7 +35,7 @@ let bob: string;
 test.beforeAll(async () => {
   state = fs.mkdtempSync(path.join(os.tmpdir(), 'workshop-isolation-'));
   workshop = await startWorkshop(
-    ['--name', 'Isolation room', '--site', '.cache/fixture-site', '--port', String(PORT), '--target', 'local', '--state', state, '--unlocked', 'all'],
+    ['--name', 'Isolation room', '--site', '.cache/fixture-site', '--port', String(PORT), '--target', 'local', '--trusted-room', '--state', state, '--unlocked', 'all'],
     path.join(state, 'runner.log'),
   );
   ada = await join(workshop.base, workshop.code, 'Ada Iso');

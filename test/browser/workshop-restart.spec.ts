@@ -25,7 +25,7 @@ test.afterAll(async () => {
 
 const start = async (args: string[] = []) => {
   const workshop = await startWorkshop(
-    ['--site', '.cache/fixture-site', '--port', String(PORT), '--target', 'local', '--state', state, ...args],
+    ['--site', '.cache/fixture-site', '--port', String(PORT), '--target', 'local', '--trusted-room', '--state', state, ...args],
     path.join(state, 'runner.log'),
   );
   running.push(workshop);

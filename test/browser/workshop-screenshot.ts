@@ -20,7 +20,7 @@ const LAST = ['K.', 'H.', 'T.', 'P.', 'C.', 'L.', 'R.', 'M.', 'W.', 'A.'];
 
 const state = fs.mkdtempSync(path.join(os.tmpdir(), 'workshop-shot-'));
 fs.mkdirSync(out, { recursive: true });
-const workshop = await startWorkshop(['--name', 'KubeCon EU · Dual-TOR lab', '--site', site, '--port', String(PORT), '--target', 'local', '--state', state, '--unlocked', '1', '--join-burst', '100'], path.join(state, 'runner.log'));
+const workshop = await startWorkshop(['--name', 'KubeCon EU · Dual-TOR lab', '--site', site, '--port', String(PORT), '--target', 'local', '--trusted-room', '--state', state, '--unlocked', '1', '--join-burst', '100'], path.join(state, 'runner.log'));
 const pages: ScriptedLearner[] = [];
 try {
   const cookies: string[] = [];

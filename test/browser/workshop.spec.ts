@@ -21,7 +21,7 @@ let state: string;
 test.beforeAll(async () => {
   state = fs.mkdtempSync(path.join(os.tmpdir(), 'workshop-browser-'));
   workshop = await startWorkshop(
-    ['--name', 'Browser test room', '--site', SITE_DIR, '--port', String(PORT), '--target', 'local', '--state', state, '--unlocked', '1'],
+    ['--name', 'Browser test room', '--site', SITE_DIR, '--port', String(PORT), '--target', 'local', '--trusted-room', '--state', state, '--unlocked', '1'],
     path.join(state, 'runner.log'),
   );
 });
