@@ -19,7 +19,7 @@ test('the sandbox sees /usr, chosen /etc files and the lab, and nothing else of 
   const fromCheckout = view.binds.map((b) => b.dest.slice(REPO.length + 1));
   assert.ok(fromCheckout.includes('lab') && fromCheckout.includes('node_modules'), fromCheckout.join(' '));
   assert.deepEqual(
-    fromCheckout.filter((part) => !['package.json', 'lab', 'node_modules', '.cache/node', 'runner/shell-integration.bash'].includes(part)),
+    fromCheckout.filter((part) => !['package.json', 'lab', 'node_modules', '.cache/node', 'scripts/with-node.sh', 'runner/shell-integration.bash'].includes(part)),
     [],
     'only the parts of the checkout that the lab runs',
   );

@@ -47,7 +47,7 @@ export const ETC_ALLOW_LIST = [
 ] as const;
 
 /** The checkout's parts the lab runs: its code, the packages it imports, and the Node it may use. */
-export const CHECKOUT_ALLOW_LIST = ['package.json', 'lab', 'node_modules', '.cache/node', 'runner/shell-integration.bash'] as const;
+export const CHECKOUT_ALLOW_LIST = ['package.json', 'lab', 'node_modules', '.cache/node', 'scripts/with-node.sh', 'runner/shell-integration.bash'] as const;
 
 /** Top-level names that merged-/usr systems make symlinks into /usr, and older ones directories. */
 const USR_MERGED = ['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32'] as const;
