@@ -1,7 +1,7 @@
 // The runner's one HTTP server: the static site, the session and progress endpoints, and the
 // WebSocket. It owns the learners and reaps those who have had no page connected for the idle time.
 
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -26,6 +26,7 @@ import {
   type SessionResponse,
 } from './protocol.ts';
 import { readBody } from './request-body.ts';
+import { sameSecret } from './secret.ts';
 import { serveStatic } from './static-files.ts';
 import type { Target } from './target.ts';
 
@@ -111,14 +112,6 @@ function parseCookies(header: string | undefined): Map<string, string> {
 function learnerFrom(req: IncomingMessage): string | null {
   const value = parseCookies(req.headers.cookie).get(LEARNER_COOKIE);
   return value && LEARNER_ID.test(value) ? value : null;
-}
-
-function sameSecret(given: string | null, secret: string): boolean {
-  if (given === null) return false;
-  // Hash both so the comparison has a fixed length and takes the same time whatever is given.
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(secret).digest();
-  return timingSafeEqual(a, b);
 }
 
 /** An admission body: `{"key":"…"}` is a few dozen bytes. */

@@ -21,6 +21,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ArgvReader, parseIdleMinutes, parsePort, StartupError, UsageError } from '../cli-args.ts';
 import { defaultStateDir } from '../state-dir.ts';
+import { secretHash } from '../secret.ts';
 import { loadCourse, ManifestError } from '../manifest.ts';
 import { ProgressStore, ProgressStoreError } from '../progress-store.ts';
 import { WORKSHOP_CODE_ALPHABET, WORKSHOP_DASHBOARD_PAGE, WORKSHOP_JOIN_PAGE } from '../protocol.ts';
@@ -43,7 +44,7 @@ const LAB_PREFIX = 'ws';
 
 const USAGE = `usage: npm run workshop -- --name NAME [--host 127.0.0.1] [--port ${DEFAULT_PORT}] [--ends HH:MM|ISO-TIME]
                         [--target lab|local] [--state DIR] [--site DIR] [--public-url URL]...
-                        [--unlocked N|all] [--idle-minutes N] [--join-burst N] [--new] [--trusted-room]`;
+                        [--unlocked N|all] [--idle-minutes N] [--join-burst N] [--new] [--new-key] [--trusted-room]`;
 
 
 type Options = {
@@ -61,6 +62,8 @@ type Options = {
   joinBurst: number | null;
   /** `--target local` gives each learner a plain shell of the runner's account: only for a room that may have it. */
   trustedRoom: boolean;
+  /** Resuming: a new instructor key (the old one stops working), since only its hash was kept. */
+  newKey: boolean;
 };
 
 /** `17:00` is today at 17:00 local time (tomorrow if that has passed); anything else is parsed as a date. */
@@ -95,6 +98,7 @@ function parseArgs(argv: string[]): Options {
     fresh: false,
     joinBurst: null,
     trustedRoom: false,
+    newKey: false,
   };
   const args = new ArgvReader(argv);
   for (let flag = args.next(); flag !== undefined; flag = args.next()) {
@@ -124,6 +128,9 @@ function parseArgs(argv: string[]): Options {
         break;
       case '--trusted-room':
         options.trustedRoom = true;
+        break;
+      case '--new-key':
+        options.newKey = true;
         break;
       case '--site':
         options.site = path.resolve(value());
@@ -230,17 +237,24 @@ async function main(): Promise<void> {
   const store = WorkshopStore.open(options.state);
   const lessonIds = [...course.manifest.lessons].sort((a, b) => a.order - b.order).map((l) => l.id);
 
+  // The instructor's key is printed once, when it is made; the database keeps only its hash.
+  let key: string | null = null;
+  const newKey = () => (key = randomBytes(24).toString('base64url'));
   let record = options.fresh ? null : store.openWorkshop();
   if (record) {
     process.stderr.write(`Resuming workshop "${record.name}" (started ${new Date(record.startedAt).toISOString()}); --new starts another\n`);
     if (options.ends !== null) record.endsAt = options.ends;
+    if (options.newKey) {
+      record.secretHash = secretHash(newKey());
+      store.setSecretHash(record.id, record.secretHash);
+    }
   } else {
     if (!options.name) throw new UsageError('--name is required to start a workshop');
     record = {
       id: randomUUID(),
       name: options.name,
       code: newWorkshopCode(WORKSHOP_CODE_ALPHABET),
-      secret: randomBytes(24).toString('base64url'),
+      secretHash: secretHash(newKey()),
       startedAt: Date.now(),
       endsAt: options.ends,
       locked: lockedLessons(lessonIds, options.unlocked),
@@ -288,8 +302,9 @@ async function main(): Promise<void> {
     `Workshop "${record.name}" ready${record.endsAt ? ` (ends ${new Date(record.endsAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })})` : ''}\n` +
       `Join URL: ${learnerBase}${WORKSHOP_JOIN_PAGE}\n` +
       `Code: ${record.code}\n` +
-      `Dashboard: ${WILDCARD_HOSTS.has(options.host) || options.host === '127.0.0.1' ? localBase : runner.url.replace(/\/$/, '')}${WORKSHOP_DASHBOARD_PAGE}#key=${record.secret}\n`,
+      `Dashboard: ${WILDCARD_HOSTS.has(options.host) || options.host === '127.0.0.1' ? localBase : runner.url.replace(/\/$/, '')}${WORKSHOP_DASHBOARD_PAGE}${key ? `#key=${key}` : ''}\n`,
   );
+  if (!key) process.stderr.write('The dashboard opens with the key printed when this workshop started (only its hash is kept); --new-key prints a new one\n');
   if (extraOrigins.length > 1) process.stderr.write(`Learners may also open: ${extraOrigins.slice(1).join(', ')}\n`);
 
   let stopping = false;

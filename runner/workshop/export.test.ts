@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { indexCourse } from '../manifest.ts';
 import { csvCell, resultsCsv, resultsJson } from './export.ts';
+import { secretHash } from '../secret.ts';
 
 const manifest = {
   version: 1,
@@ -31,7 +32,7 @@ test('CSV cells are quoted as RFC 4180 says, and never start a formula', () => {
 test('results have one column per step of the course and a passed count per learner', () => {
   const indexed = indexCourse(manifest, 'test');
   assert.ok(indexed.ok);
-  const workshop = { id: 'w', name: 'Room', code: 'ABCDEF', secret: 's', startedAt: 0, endsAt: null, locked: [] };
+  const workshop = { id: 'w', name: 'Room', code: 'ABCDEF', secretHash: secretHash('s'), startedAt: 0, endsAt: null, locked: [] };
   const record = { learner: 'l', seat: 'seat1', name: 'Ada, K.', joinedAt: 1000, lastSeenAt: 2000 };
   const json = resultsJson(workshop, indexed.course, [{ record, steps: [{ step: 'one/a', state: 'passed', results: [], updatedAt: 1500 }] }], 3000);
   assert.deepEqual(json.steps.map((s) => s.id), ['one/a', 'one/b']);

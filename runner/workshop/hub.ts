@@ -3,7 +3,7 @@
 // socket (the live grid, watching a terminal read-only, hints, resets, locks) and the export.
 // Everything that must survive a restart is in the WorkshopStore and the ProgressStore.
 
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -37,6 +37,7 @@ import type { Attachment, TerminalSession } from '../terminal-session.ts';
 import { resultsCsv, resultsJson } from './export.ts';
 import { TokenBuckets, type BucketOptions } from './rate-limit.ts';
 import { readBody } from '../request-body.ts';
+import { matchesSecretHash, sameSecret } from '../secret.ts';
 import type { NoticeRecord, WorkshopLearnerRecord, WorkshopRecord, WorkshopStore } from './store.ts';
 
 /** A learner's cookie lives this long, so that a browser restarted during the day still resumes. */
@@ -77,14 +78,6 @@ export type WorkshopOptions = {
   joinPerAddress?: BucketOptions;
   log?: (line: string) => void;
 };
-
-function sameSecret(given: string | null | undefined, secret: string): boolean {
-  if (given === null || given === undefined) return false;
-  // Hash both so the comparison has a fixed length and takes the same time whatever is given.
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(secret).digest();
-  return timingSafeEqual(a, b);
-}
 
 export function newWorkshopCode(alphabet: string): string {
   const bytes = randomBytes(6);
@@ -338,7 +331,7 @@ export class Workshop implements RunnerExtension {
   #export(req: IncomingMessage, res: ServerResponse, url: URL): void {
     const auth = req.headers.authorization ?? '';
     const given = auth.startsWith('Bearer ') ? auth.slice('Bearer '.length).trim() : null;
-    if (!sameSecret(given, this.#workshop.secret)) {
+    if (!matchesSecretHash(given, this.#workshop.secretHash)) {
       sendJson(res, 401, { error: 'The export needs the instructor secret: Authorization: Bearer <secret>.' }, { 'WWW-Authenticate': 'Bearer' });
       return;
     }
@@ -370,7 +363,7 @@ export class Workshop implements RunnerExtension {
     if (!runner) return false;
     const origin = req.headers.origin;
     if (url.pathname === WORKSHOP_INSTRUCTOR_WEBSOCKET_PATH) {
-      if (!runner.originAllowed(origin) || !sameSecret(url.searchParams.get('key'), this.#workshop.secret)) {
+      if (!runner.originAllowed(origin) || !matchesSecretHash(url.searchParams.get('key'), this.#workshop.secretHash)) {
         this.#log(`workshop: instructor socket refused (origin ${origin ?? 'absent'})`);
         refuseUpgrade(socket, 403);
         return true;

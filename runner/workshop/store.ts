@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { PROGRESS_DB_FILE } from '../progress-store.ts';
+import { isSecretHash, secretHash } from '../secret.ts';
 
 /** Each entry moves the schema from version index to index + 1. Never edit one that shipped. */
 const MIGRATIONS: readonly string[] = [
@@ -51,7 +52,8 @@ export type WorkshopRecord = {
   id: string;
   name: string;
   code: string;
-  secret: string;
+  /** The instructor's key, as runner/secret.ts stores it: its hash, never the key. */
+  secretHash: string;
   startedAt: number;
   endsAt: number | null;
   locked: string[];
@@ -84,6 +86,7 @@ export class WorkshopStore {
       insert: p(`INSERT INTO workshops (id, name, code, secret, started_at, ends_at, closed_at, locked) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)`),
       close: p(`UPDATE workshops SET closed_at = ? WHERE closed_at IS NULL`),
       setLocked: p(`UPDATE workshops SET locked = ? WHERE id = ?`),
+      setSecret: p(`UPDATE workshops SET secret = ? WHERE id = ?`),
       learners: p(`SELECT * FROM workshop_learners WHERE workshop = ? ORDER BY joined_at, seat`),
       addLearner: p(`INSERT INTO workshop_learners (learner, workshop, seat, name, joined_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)`),
       rename: p(`UPDATE workshop_learners SET name = ? WHERE learner = ?`),
@@ -123,6 +126,10 @@ export class WorkshopStore {
           throw error;
         }
       }
+      // A database from before keys were hashed: hash the keys it holds in plain text.
+      for (const row of db.prepare(`SELECT id, secret FROM workshops`).all() as Row[]) {
+        if (!isSecretHash(String(row.secret))) db.prepare(`UPDATE workshops SET secret = ? WHERE id = ?`).run(secretHash(String(row.secret)), String(row.id));
+      }
       return new WorkshopStore(file, db);
     } catch (error) {
       db.close();
@@ -138,7 +145,7 @@ export class WorkshopStore {
       id: String(row.id),
       name: String(row.name),
       code: String(row.code),
-      secret: String(row.secret),
+      secretHash: String(row.secret),
       startedAt: Number(row.started_at),
       endsAt: row.ends_at === null ? null : Number(row.ends_at),
       locked: JSON.parse(String(row.locked)) as string[],
@@ -150,12 +157,17 @@ export class WorkshopStore {
     this.#db.exec('BEGIN IMMEDIATE');
     try {
       this.#s.close!.run(record.startedAt);
-      this.#s.insert!.run(record.id, record.name, record.code, record.secret, record.startedAt, record.endsAt, JSON.stringify(record.locked));
+      this.#s.insert!.run(record.id, record.name, record.code, record.secretHash, record.startedAt, record.endsAt, JSON.stringify(record.locked));
       this.#db.exec('COMMIT');
     } catch (error) {
       this.#db.exec('ROLLBACK');
       throw error;
     }
+  }
+
+  /** A new instructor key for the workshop (its hash), the old one no longer opening anything. */
+  setSecretHash(workshop: string, hash: string): void {
+    this.#s.setSecret!.run(hash, workshop);
   }
 
   setLocked(workshop: string, locked: string[]): void {
