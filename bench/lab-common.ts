@@ -1,6 +1,6 @@
 // Shared by the lab benchmarks: running the `lab` CLI, timing, PSS of a sandbox, tables.
 import { execFile, spawn } from 'node:child_process';
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -14,10 +14,30 @@ export interface Result {
   ms: number;
 }
 
+/**
+ * `--reference DIR`: the lab of another checkout (the commit before a change, say), measured beside
+ * this one's, run by run, so that a ratio compares like with like on a machine whose load moves.
+ * Its sandboxes are named `REFERENCE_PREFIX…`, and every call for one of them uses its CLI.
+ */
+export const REFERENCE_PREFIX = 'bench-ref-';
+let referenceBin: string | undefined;
+
+/** Takes `--reference DIR` out of argv (checking DIR has a lab); returns the rest. */
+export function takeReference(argv: string[]): { reference: string | undefined; rest: string[] } {
+  const at = argv.indexOf('--reference');
+  if (at < 0) return { reference: undefined, rest: argv };
+  const dir = argv[at + 1];
+  const bin = dir ? `${dir.replace(/\/$/, '')}/lab/bin/lab` : '';
+  if (!dir || !existsSync(bin)) throw new Error(`--reference needs a checkout with lab/bin/lab, got ${JSON.stringify(dir ?? '')}`);
+  referenceBin = bin;
+  return { reference: dir, rest: [...argv.slice(0, at), ...argv.slice(at + 2)] };
+}
+
 export function lab(sandbox: string, args: string[], timeoutMs = 120_000): Promise<Result> {
   const t0 = performance.now();
+  const bin = sandbox.startsWith(REFERENCE_PREFIX) && referenceBin ? referenceBin : LAB_BIN;
   return new Promise((resolve) => {
-    execFile(LAB_BIN, ['--sandbox', sandbox, ...args], { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(bin, ['--sandbox', sandbox, ...args], { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr, ms: performance.now() - t0 });
     });
   });

@@ -2,11 +2,14 @@
 // ≤ 250 MB), then how many labs fit: labs are started one after another until 40 (or
 // LAB_BENCH_MAX) are up, or the machine's available memory falls under a reserve. Reports the
 // count, the bring-up time of the last lab and the total memory. Every lab is removed at the end.
-// Usage: npm run bench:lab-memory [-- MAX]   (LAB_BENCH_FABRIC_ONLY=1: count fabric-only labs)
-import { comm, lab, labOk, machine, memAvailableKb, pssKb, sandboxPids, seconds, table, teardownAll, teardownOnSignal } from './lab-common.ts';
+// Usage: npm run bench:lab-memory [-- MAX] [--reference DIR]   (LAB_BENCH_FABRIC_ONLY=1: count fabric-only labs)
+//   --reference DIR: one lab of another checkout measured the same way right after this one's, and
+//   the ratio of their totals (this / reference).
+import { comm, lab, labOk, machine, memAvailableKb, pssKb, REFERENCE_PREFIX, sandboxPids, seconds, table, takeReference, teardownAll, teardownOnSignal } from './lab-common.ts';
 
 const BUDGET_MB = 250;
-const MAX_LABS = Number(process.argv[2] ?? process.env.LAB_BENCH_MAX ?? 40);
+const { reference, rest } = takeReference(process.argv.slice(2));
+const MAX_LABS = Number(rest[0] ?? process.env.LAB_BENCH_MAX ?? 40);
 /** Stop starting labs when less than this is left, so the machine never swaps or OOMs. */
 const RESERVE_KB = Math.max(2 * 2 ** 20, memAvailableKb() * 0.1);
 
@@ -35,12 +38,16 @@ try {
   const variant = process.env.LAB_BENCH_FABRIC_ONLY === '1' ? ['--fabric-only'] : [];
   // One lab, in detail: fabric only, then the whole lab (with the cluster's services).
   console.log(`Memory of one lab, PSS from /proc/PID/smaps_rollup (${machine()})\n`);
-  for (const [label, args] of [['fabric only (--fabric-only)', ['--fabric-only']], ['whole lab (fabric + cluster services)', []]] as const) {
-    const name = `bench-mem-${process.pid}-${created.length + 1}`;
+  const measured: Record<string, number> = {};
+  const labs = reference ? [['', 'bench-mem-'], [' (reference)', REFERENCE_PREFIX]] : [['', 'bench-mem-']];
+  const variants = [['fabric only (--fabric-only)', ['--fabric-only']], ['whole lab (fabric + cluster services)', []]] as const;
+  for (const [[label, args], [which, prefix]] of variants.flatMap((variant) => labs.map((l) => [variant, l] as const))) {
+    const name = `${prefix}${process.pid}-${created.length + 1}`;
     created.push(name);
-    await labOk(name, ['up', ...args, '--wait', '--timeout', '30']);
+    await labOk(name, ['up', ...args, '--wait', '--timeout', '300']);
     const one = labPssKb(name);
-    console.log(`${label}:\n`);
+    measured[`${label}${which}`] = one.total;
+    console.log(`${label}${which}:\n`);
     console.log(
       table(
         ['process', 'count', 'PSS (MB)'],
@@ -50,6 +57,12 @@ try {
     console.log(`\nbudget ${BUDGET_MB} MB: ${one.total / 1024 <= BUDGET_MB ? 'met' : 'MISSED'}\n`);
     await teardownAll([name]);
     created.pop();
+  }
+  if (reference) {
+    for (const [label] of variants) {
+      console.log(`${label}: ${mb(measured[label]!)} MB, reference ${mb(measured[`${label} (reference)`]!)} MB, ratio ${(measured[label]! / measured[`${label} (reference)`]!).toFixed(3)}`);
+    }
+    console.log('');
   }
 
   // How many fit.
@@ -63,7 +76,7 @@ try {
     const name = `bench-mem-${process.pid}-${created.length + 1}`;
     created.push(name);
     const t0 = performance.now();
-    await labOk(name, ['up', ...variant, '--wait', '--timeout', '60']);
+    await labOk(name, ['up', ...variant, '--wait', '--timeout', '300']);
     lastUpMs = performance.now() - t0;
     if (created.length % 10 === 0) process.stderr.write(`${created.length} labs up\n`);
   }
