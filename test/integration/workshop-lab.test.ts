@@ -51,7 +51,8 @@ test('workshop labs: one sandbox per learner; after a SIGKILL and a restart, a r
   assert.equal(second.code, first.code);
 
   // Resetting Ivy's lab takes down the lab the new runner never held.
-  const instructor = await ScriptedInstructor.connect(second.base, second.key);
+  // The key printed at the first start: the resumed workshop prints none (it keeps only the key's hash).
+  const instructor = await ScriptedInstructor.connect(second.base, first.key);
   const ivy = (await instructor.learners()).find((l) => l.name === 'Ivy Lab')!;
   const done = instructor.inbox.next((m) => (m.type === 'done' && m.action === 'reset-lab') || m.type === 'error', LAB_WAIT_MS, 'the reset');
   instructor.send({ type: 'reset-lab', seat: ivy.seat });
