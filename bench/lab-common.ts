@@ -69,7 +69,7 @@ export function keeperOf(sandbox: string): { pid: number; unsharePid: number } {
   return JSON.parse(readFileSync(`${stateRoot()}/${sandbox}/keeper.json`, 'utf8')) as { pid: number; unsharePid: number };
 }
 
-/** Every host pid of a sandbox: the processes of its PID namespace and the unshare holding it. */
+/** Every host pid of a sandbox: the processes of its PID namespace and the process holding it (bwrap; unshare before). */
 export function sandboxPids(sandbox: string): number[] {
   const keeper = keeperOf(sandbox);
   const pidNs = readlinkSync(`/proc/${keeper.pid}/ns/pid`);

@@ -66,7 +66,7 @@ export interface Keeper {
   stateDir: string;
   /** Host pid of the sandbox's PID 1 (the keeper): the `nsenter --target`. */
   pid: number;
-  /** Host pid of the bwrap process that is the keeper's parent (and waits for it). */
+  /** Host pid of the bwrap process that is the keeper's parent and waits for it (the name is from when it was unshare). */
   unsharePid: number;
   /** Host uid that is root inside the sandbox. */
   uid: number;
@@ -296,6 +296,21 @@ function childrenOf(pid: number): number[] {
   }
 }
 
+/**
+ * Ends a launcher that did not get its sandbox ready: its keeper first (PID 1 of the sandbox, whose
+ * end ends the rest), since bwrap's own end would leave the keeper running.
+ */
+function killLauncher(pid: number | undefined): void {
+  if (pid === undefined) return;
+  for (const target of [...childrenOf(pid), pid]) {
+    try {
+      process.kill(target, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+}
+
 /** Takes the per-sandbox start lock (an exclusive file), waiting while another start holds it. */
 async function withLock<T>(name: string, work: () => Promise<T>): Promise<T> {
   const root = stateRoot();
@@ -383,7 +398,7 @@ async function startKeeper(name: string): Promise<Keeper> {
     }
     if (Date.now() > deadline) {
       failure = `no "ready" from the keeper within ${KEEPER_READY_TIMEOUT_MS} ms`;
-      child.kill('SIGKILL');
+      killLauncher(child.pid);
       break;
     }
   }
@@ -401,10 +416,10 @@ async function startKeeper(name: string): Promise<Keeper> {
   const [pid] = childrenOf(unsharePid);
   const startTime = pid === undefined ? undefined : startTimeOf(pid);
   if (pid === undefined || startTime === undefined) {
-    child.kill('SIGKILL');
-    throw new SandboxError(`Sandbox "${name}": the keeper of unshare process ${unsharePid} vanished after starting`);
+    killLauncher(unsharePid);
+    throw new SandboxError(`Sandbox "${name}": the keeper of bwrap process ${unsharePid} vanished after starting`);
   }
-  // Again, in case unshare had forked it before joining, or another `lab` swept the cgroups while
+  // Again, in case bwrap had cloned it before the launcher joined, or another `lab` swept the cgroups while
   // they were still empty: the keeper is in them from here on, and so is all it is PID 1 of.
   createSandboxCgroups(name, limits);
   joinSandboxCgroups(name, pid);
