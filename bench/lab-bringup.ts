@@ -33,6 +33,7 @@ const loads: number[] = [];
 try {
   for (const variant of variants) {
     const fabricTimes = new Map<string, number[]>(labs.map((l) => [l.label, []]));
+    const sandboxTimes = new Map<string, number[]>(labs.map((l) => [l.label, []]));
     const nodeTimes: number[] = [];
     for (let i = 1; i <= runs; i += 1) {
       for (const which of labs) {
@@ -49,10 +50,12 @@ try {
           nodeTimes.push(nodesMs);
           nodes = seconds(nodesMs);
         }
+        const sandbox = /sandbox \S+ created in ([\d.]+) s/.exec(up.stdout)?.[1] ?? '?';
+        sandboxTimes.get(which.label)!.push(Number(sandbox) * 1000);
         const ready = /fabric ready in ([\d.]+) s/.exec(up.stdout)?.[1] ?? '?';
         const services = /services started in ([\d.]+) s/.exec(up.stdout)?.[1] ?? '-';
         fabricTimes.get(which.label)!.push(fabricMs);
-        rows.push([variant.label, which.label, i, ready, services, seconds(fabricMs), nodes, loadavg()[0]!.toFixed(1)]);
+        rows.push([variant.label, which.label, i, sandbox, ready, services, seconds(fabricMs), nodes, loadavg()[0]!.toFixed(1)]);
         await teardownAll([name]);
         created.pop();
       }
@@ -63,7 +66,9 @@ try {
     verdicts.push(
       `${variant.label}: median ${seconds(median(mine))} s, max ${seconds(worst)} s to fabric Established; budget ${seconds(BUDGET_MS)} s: ${worst <= BUDGET_MS ? 'met' : 'MISSED'}` +
         (nodeTimes.length ? `; leaf-node sessions median ${seconds(median(nodeTimes))} s` : '') +
-        (against ? `; reference median ${seconds(median(against))} s, ratio ${(median(mine) / median(against)).toFixed(2)}` : ''),
+        (against ? `; reference median ${seconds(median(against))} s, ratio ${(median(mine) / median(against)).toFixed(2)}` : '') +
+        `; the sandbox alone: median ${seconds(median(sandboxTimes.get('this')!))} s` +
+        (against ? `, reference ${seconds(median(sandboxTimes.get('reference')!))} s` : ''),
     );
   }
 } finally {
@@ -71,7 +76,7 @@ try {
 }
 
 console.log(`lab up → BGP Established, ${runs} runs per variant${reference ? `, alternating with the reference ${reference}` : ''}, each in a new sandbox (${machine()})\n`);
-console.log(table(['variant', 'lab', 'run', 'devices up, daemons started (s, inside)', 'services started (s, inside)', 'all 16 leaf-spine sessions Established (s)', 'all 8 leaf-node sessions (s)', 'load (1 min)'], rows));
+console.log(table(['variant', 'lab', 'run', 'sandbox made (s)', 'devices up, daemons started (s, inside)', 'services started (s, inside)', 'all 16 leaf-spine sessions Established (s)', 'all 8 leaf-node sessions (s)', 'load (1 min)'], rows));
 console.log(`\n${verdicts.join('\n')}`);
 console.log(`Load (1 min) while it ran: ${Math.min(...loads).toFixed(1)} to ${Math.max(...loads).toFixed(1)}.`);
 console.log('Times are wall clock from starting `lab up` on the host (sandbox creation and CLI start-up included).');
