@@ -38,6 +38,8 @@ export class LessonSession {
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #disposed = false;
   #welcomed = false;
+  /** The runner's last refusal of a session (not admitted, not joined), shown once. */
+  #refusal: string | undefined;
   state: ConnectionState = 'connecting';
 
   constructor(lesson: string, handlers: SessionHandlers) {
@@ -89,7 +91,11 @@ export class LessonSession {
         // Not admitted (or not joined): the runner says what to do, and retrying will not change it
         // until the learner does.
         const refusal = (await response.json().catch(() => ({}))) as { error?: string };
-        throw new Error(refusal.error ?? `${SESSION_PATH} answered 403`);
+        const message = refusal.error ?? `${SESSION_PATH} answered 403`;
+        // Said on the page once, not only in the badge's tooltip: the learner has something to do.
+        if (message !== this.#refusal) this.#handlers.problem(message);
+        this.#refusal = message;
+        throw new Error(message);
       }
       if (!response.ok) throw new Error(`${SESSION_PATH} answered ${response.status} ${response.statusText}`);
       const session = sessionResponseSchema.safeParse(await response.json());
@@ -123,6 +129,7 @@ export class LessonSession {
         return;
       }
       if (parsed.value.type === 'welcome') {
+        this.#refusal = undefined;
         this.#welcomed = true;
         this.#attempt = 0;
         this.#setState('connected', 'Connected');

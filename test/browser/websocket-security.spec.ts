@@ -60,6 +60,7 @@ test('a browser without the start key gets no session; the printed URL admits it
     await page.goto('/lessons/01-first-steps/');
     const status = page.locator('connection-status');
     await expect(status).toHaveAttribute('title', /has not been admitted: open the course with the URL that npm start printed/);
+    await expect(page.locator('[data-role="notice"]')).toContainText('has not been admitted: open the course with the URL that npm start printed');
     await expect(status).not.toHaveAttribute('data-state', 'connected');
     await page.goto(`/#start=${testStartKey()}`);
     await expect.poll(() => page.url()).toBe(new URL('/', baseURL).href);
