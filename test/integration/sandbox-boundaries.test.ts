@@ -153,6 +153,7 @@ for (const { mode, skip } of modes) {
         execFileSync(LAB_BIN, ['--sandbox', name, 'down'], { env, stdio: 'ignore' });
       }
       rmSync(dir, { recursive: true, force: true });
+      if (mode.user) rmSync(path.join(tmpdir(), `dual-tor-lab-${mode.user.uid}`), { recursive: true, force: true }); // its topology cache
       rmSync(hostMarker, { force: true });
       rmSync(checkoutMarker, { force: true });
     });
