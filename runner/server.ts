@@ -25,7 +25,7 @@ import {
   type ProgressResponse,
   type SessionResponse,
 } from './protocol.ts';
-import { readBody } from './request-body.ts';
+import { readJsonBody } from './request-body.ts';
 import { sameSecret } from './secret.ts';
 import { serveStatic } from './static-files.ts';
 import type { Target } from './target.ts';
@@ -208,14 +208,7 @@ export async function startRunner(options: RunnerOptions): Promise<RunningRunner
       sendJson(res, 403, { error: 'This runner admits learners by the workshop join, not by a start key.' });
       return;
     }
-    const body = await readBody(req, MAX_ADMIT_BODY_BYTES);
-    let json: unknown;
-    try {
-      json = body === null ? undefined : JSON.parse(body);
-    } catch {
-      json = undefined; // not JSON: refused as malformed below
-    }
-    const request = admitRequestSchema.safeParse(json);
+    const request = admitRequestSchema.safeParse(await readJsonBody(req, MAX_ADMIT_BODY_BYTES));
     if (!request.success) {
       sendJson(res, 400, { error: `${ADMIT_PATH} needs a JSON body {"key": "…"} of at most ${MAX_ADMIT_BODY_BYTES} bytes` });
       return;

@@ -36,7 +36,7 @@ import type { RunnerExtension, RunningRunner } from '../server.ts';
 import type { Attachment, TerminalSession } from '../terminal-session.ts';
 import { resultsCsv, resultsJson } from './export.ts';
 import { TokenBuckets, type BucketOptions } from './rate-limit.ts';
-import { readBody } from '../request-body.ts';
+import { readJsonBody } from '../request-body.ts';
 import { matchesSecretHash, sameSecret } from '../secret.ts';
 import type { NoticeRecord, WorkshopLearnerRecord, WorkshopRecord, WorkshopStore } from './store.ts';
 
@@ -253,14 +253,7 @@ export class Workshop implements RunnerExtension {
       sendJson(res, 429, { error: `Too many attempts to join; try again in ${wait} s.` }, { 'Retry-After': String(wait) });
       return;
     }
-    const body = await readBody(req, MAX_JOIN_BODY_BYTES);
-    let json: unknown;
-    try {
-      json = body === null ? undefined : JSON.parse(body);
-    } catch {
-      json = undefined;
-    }
-    const request = workshopJoinRequestSchema.safeParse(json);
+    const request = workshopJoinRequestSchema.safeParse(await readJsonBody(req, MAX_JOIN_BODY_BYTES));
     if (!request.success) {
       sendJson(res, 400, { error: `The join request must be JSON {"code": "...", "name": "..."} of at most ${MAX_JOIN_BODY_BYTES} bytes.` });
       return;
