@@ -71,8 +71,11 @@ class LessonPage {
     root.querySelector('[data-role="notice"]')?.addEventListener('click', (event) => {
       if ((event.target as HTMLElement).closest('[data-action="dismiss"]')) this.#notice(undefined);
     });
-    // For tests and bug reports: the text of a terminal, as drawn.
-    Object.assign(window, { courseTerminalText: (name: string) => this.#views.get(name)?.text() ?? '' });
+    // For tests and bug reports: the text of a terminal, as drawn, and its size.
+    Object.assign(window, {
+      courseTerminalText: (name: string) => this.#views.get(name)?.text() ?? '',
+      courseTerminalSize: (name: string) => this.#views.get(name)?.size,
+    });
     this.#fitAll();
     this.#session.start();
   }

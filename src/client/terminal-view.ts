@@ -65,7 +65,7 @@ export class TerminalView {
     return { cols: this.terminal.cols, rows: this.terminal.rows };
   }
 
-  /** Fits the terminal to its pane; a hidden pane (another tab) has no size and is left alone. */
+  /** Fits the terminal to its pane (a background tab's pane keeps its size); a pane not laid out is left alone. */
   fit(): void {
     const element = this.terminal.element;
     if (!element || element.offsetParent === null || element.clientWidth === 0) return;

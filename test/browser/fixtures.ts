@@ -33,6 +33,11 @@ export class LessonPage {
     return this.page.evaluate((terminal) => (window as unknown as { courseTerminalText(name: string): string }).courseTerminalText(terminal), name);
   }
 
+  /** A terminal's size in cells, as xterm fitted it (and sent it to the shell). */
+  terminalSize(name: string): Promise<{ cols: number; rows: number } | undefined> {
+    return this.page.evaluate((terminal) => (window as unknown as { courseTerminalSize(name: string): { cols: number; rows: number } | undefined }).courseTerminalSize(terminal), name);
+  }
+
   terminalNames(): Promise<string[]> {
     return this.page.locator('[data-terminal-screen]').evaluateAll((elements) => elements.map((element) => element.getAttribute('data-terminal-screen') ?? ''));
   }
