@@ -6,7 +6,8 @@
 
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { down, fail, FAILURE_MODES, readFailures, restore, up, waitForFabric, waitForNodesSettled, FabricError, type FailureMode } from './fabric.ts';
+import { down, fail, FAILURE_MODES, readFailures, restore, up, waitBudget, waitForFabric, waitForNodesSettled, FabricError, type FailureMode } from './fabric.ts';
+import { jsonProgress, secondsSince, textProgress, type Progress } from './progress.ts';
 import { HOST_DEVICE, SHELL_RC, deviceCommand, resolveTarget, run, selectedSandbox } from './layout.ts';
 import { SandboxError, currentSandbox, ensureSandbox, findKeeper, formatProblems, listSandboxes, nsenterArgs, preflight, sandboxEnv, sandboxGuarantees, stopSandbox } from './sandbox.ts';
 import { collectStatus, watchStatus } from './status.ts';
@@ -29,13 +30,14 @@ private sandbox. The sandbox is NAME (--sandbox), else $LAB_SANDBOX, else the sa
 runs in, else "default".
 
 Commands:
-  up [DEVICE...] [--wait [--timeout S]] [--fabric-only]
+  up [DEVICE...] [--wait [--timeout S]] [--fabric-only] [--progress]
                         create the sandbox if needed and bring devices up (all by default);
                         idempotent. --wait: also wait until every leaf-spine BGP session is
                         Established and, with the cluster's services, each node runs its
                         rendered BIRD configuration with every session Established (default
                         timeout ${DEFAULT_WAIT_SECONDS} s). --fabric-only: start no services
-                        (cluster emulation), so nodes keep the bootstrap BIRD configuration
+                        (cluster emulation), so nodes keep the bootstrap BIRD configuration.
+                        --progress: one JSON object a line (the phases as they go)
   status [--json [--watch]]
                         devices, links and BGP sessions at a glance; --watch: a JSON line
                         now and one whenever the status changes (looks every second)
@@ -143,6 +145,11 @@ function seconds(text: string | undefined, fallback: number): number {
 }
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
+
+/** `lab up`'s reporter: JSON lines with `--progress` (lab/progress.ts), else plain lines. */
+function upProgress(args: string[]): Progress {
+  return flag(args, '--progress') ? jsonProgress(print) : textProgress(print);
+}
 
 /** Runs argv with this terminal; resolves with its exit code. SIGINT/SIGQUIT go to the child only. */
 function interactive(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -301,42 +308,61 @@ export async function main(argv: string[]): Promise<number> {
 
   if (!inside) {
     if (command === 'up') {
+      const progress = upProgress(args);
+      progress.plan();
       const t0 = Date.now();
       const created = findKeeper(sandbox) === undefined;
+      progress.phase('sandbox', 'running');
       await ensureSandbox(sandbox);
-      if (created) print(`sandbox ${sandbox} created in ${((Date.now() - t0) / 1000).toFixed(2)} s`);
+      if (created) progress.log(`sandbox ${sandbox} created in ${((Date.now() - t0) / 1000).toFixed(2)} s`);
+      progress.phase('sandbox', 'done', { seconds: secondsSince(t0) });
     }
     return reexecInside(sandbox, argv.filter((a, i) => !(a === '--sandbox' || a === '-s' || a.startsWith('--sandbox=') || argv[i - 1] === '--sandbox' || argv[i - 1] === '-s')));
   }
 
   switch (command) {
     case 'up': {
+      const progress = upProgress(args);
       const wait = flag(args, '--wait');
       const fabricOnly = flag(args, '--fabric-only');
       const timeout = seconds(option(args, '--timeout'), DEFAULT_WAIT_SECONDS);
       noMoreOptions(args, command);
       const started = Date.now();
-      await up({ sandbox, topology, devices: args, services: !fabricOnly, report: print });
+      await up({ sandbox, topology, devices: args, services: !fabricOnly, report: progress.log, phase: progress.phase });
       const failures = readFailures();
       if (wait && failures.length > 0) {
         // Sessions through a failed device stay down on purpose: waiting for them would only time
         // out, and a runner reconnecting to this lab would refuse the learner a terminal.
-        print(`not waiting for BGP: failures in effect (${failures.map((f) => `${f.target} ${f.mode}`).join(', ')}); lab restore ends them`);
-      } else if (wait) {
-        const result = await waitForFabric(topology, timeout * 1000);
-        print(`fabric: ${result.established}/${result.expected} leaf-spine BGP sessions Established ${((Date.now() - started) / 1000).toFixed(2)} s after lab up`);
-        if (!fabricOnly) {
-          const nodes = await waitForNodesSettled(topology, Math.max(0, timeout * 1000 - (Date.now() - started)));
-          print(`nodes: ${nodes.established} BGP sessions Established ${((Date.now() - started) / 1000).toFixed(2)} s after lab up`);
-        }
+        progress.log(`not waiting for BGP: failures in effect (${failures.map((f) => `${f.target} ${f.mode}`).join(', ')}); lab restore ends them`);
       }
+      if (!wait || failures.length > 0) {
+        progress.phase('fabric', 'skipped');
+        progress.phase('nodes', 'skipped');
+        return 0;
+      }
+      // One budget for the whole wait, counted from the start of `up`.
+      const budget = waitBudget(timeout, started);
+      const fabricStarted = Date.now();
+      progress.phase('fabric', 'running');
+      const result = await waitForFabric(topology, budget, false, (detail) => progress.phase('fabric', 'running', { detail }));
+      progress.log(`fabric: ${result.established}/${result.expected} leaf-spine BGP sessions Established ${((Date.now() - started) / 1000).toFixed(2)} s after lab up`);
+      progress.phase('fabric', 'done', { seconds: secondsSince(fabricStarted) });
+      if (fabricOnly) {
+        progress.phase('nodes', 'skipped');
+        return 0;
+      }
+      const nodesStarted = Date.now();
+      progress.phase('nodes', 'running');
+      const nodes = await waitForNodesSettled(topology, budget, (detail) => progress.phase('nodes', 'running', { detail }));
+      progress.log(`nodes: ${nodes.established} BGP sessions Established ${((Date.now() - started) / 1000).toFixed(2)} s after lab up`);
+      progress.phase('nodes', 'done', { seconds: secondsSince(nodesStarted) });
       return 0;
     }
     case 'wait': {
       const timeout = seconds(option(args, '--timeout'), DEFAULT_WAIT_SECONDS);
       const nodes = flag(args, '--nodes');
       noMoreOptions(args, command);
-      const result = await waitForFabric(topology, timeout * 1000, nodes);
+      const result = await waitForFabric(topology, waitBudget(timeout), nodes);
       print(`${nodes ? 'fabric and nodes' : 'fabric'}: ${result.established}/${result.expected} ${nodes ? '' : 'leaf-spine '}BGP sessions Established (waited ${(result.ms / 1000).toFixed(2)} s)`);
       return 0;
     }

@@ -27,6 +27,7 @@ import {
   run,
   type ExecResult,
 } from './layout.ts';
+import { secondsSince, type Progress } from './progress.ts';
 import { signalServices, startServices, stopServices } from './services.ts';
 import { findDevice, findLink, type Device, type Link, type NodeDevice, type Pod, type Switch, type Topology } from './topology.ts';
 
@@ -366,16 +367,19 @@ export interface UpOptions {
   /** Start the declared services (lab/services.ts) after the fabric; default true. */
   services?: boolean;
   report: Report;
+  /** Told when the devices and the services phases start and end (lab/progress.ts). */
+  phase?: Progress['phase'];
 }
 
 function failureOf(target: string): Failure | undefined {
   return readFailures().find((f) => f.target === target);
 }
 
-export async function up({ sandbox, topology, devices, services: withServices = true, report }: UpOptions): Promise<void> {
+export async function up({ sandbox, topology, devices, services: withServices = true, report, phase = () => undefined }: UpOptions): Promise<void> {
   const targets = devices.length === 0 ? topology.devices : devices.map((name) => findDevice(topology, name));
   mkdirSync(join(LAB_RUN_DIR, 'devices'), { recursive: true });
   const started = Date.now();
+  phase('devices', 'running');
   const before = existingNetns();
   await Promise.all(targets.filter((d) => !before.has(d.name)).map(createNetns));
   const present = new Set([...existingNetns()].filter((name) => topology.devices.some((d) => d.name === name)));
@@ -406,9 +410,15 @@ export async function up({ sandbox, topology, devices, services: withServices = 
     }),
   );
   report(`fabric ready in ${((Date.now() - started) / 1000).toFixed(2)} s`);
+  phase('devices', 'done', { seconds: secondsSince(started) });
   if (withServices) {
+    const servicesStarted = Date.now();
+    phase('services', 'running');
     const services = await startServices(sandbox, topology, targets.map((d) => d.name), report);
     if (services.length > 0) report(`${services.length} services started in ${((Date.now() - started) / 1000).toFixed(2)} s`);
+    phase('services', 'done', { seconds: secondsSince(servicesStarted) });
+  } else {
+    phase('services', 'skipped');
   }
 }
 
@@ -648,6 +658,13 @@ export function expectedNodeSessions(topology: Topology, present = existingNetns
   );
 }
 
+/** When a wait gives up (epoch ms), and its length for the message that says so. */
+export type WaitBudget = { until: number; seconds: number };
+
+export function waitBudget(seconds: number, from = Date.now()): WaitBudget {
+  return { until: from + seconds * 1000, seconds };
+}
+
 /**
  * Polls until each node that is up runs the BIRD configuration the cluster gave it (not the
  * bootstrap one) and every BGP session in it is Established, whatever they are: the node-to-node
@@ -655,7 +672,7 @@ export function expectedNodeSessions(topology: Topology, present = existingNetns
  * learner's first command expects; the mesh comes up a few seconds after the fabric (calico-node's
  * first render, then BIRD's connect delay).
  */
-export async function waitForNodesSettled(topology: Topology, timeoutMs: number): Promise<{ ms: number; established: number }> {
+export async function waitForNodesSettled(topology: Topology, budget: WaitBudget, onWaiting: (detail: string) => void = () => undefined): Promise<{ ms: number; established: number }> {
   const started = Date.now();
   const present = existingNetns();
   const nodeNames = topology.devices.filter((d) => d.kind === 'node' && present.has(d.name)).map((d) => d.name);
@@ -674,7 +691,8 @@ export async function waitForNodesSettled(topology: Topology, timeoutMs: number)
       ...sessions.filter((s) => s.state !== 'Established').map((s) => `${s.device}:${s.peer} ${s.state}`),
     ];
     if (waiting.length === 0) return { ms: Date.now() - started, established: sessions.length };
-    if (Date.now() - started > timeoutMs) throw new FabricError(`Nodes not settled after ${timeoutMs} ms: ${waiting.join(', ')}`);
+    if (Date.now() > budget.until) throw new FabricError(`Nodes not settled within the ${budget.seconds} s wait: ${waiting.join(', ')}`);
+    onWaiting(`waiting for ${waiting.length === 1 ? waiting[0] : `${waiting[0]} and ${waiting.length - 1} more`}`);
     await sleep(POLL_SESSIONS_MS);
   }
 }
@@ -683,7 +701,7 @@ export async function waitForNodesSettled(topology: Topology, timeoutMs: number)
  * Polls until every leaf–spine session of the devices that are up is Established, and with
  * `includeNodes` every leaf–node session as well.
  */
-export async function waitForFabric(topology: Topology, timeoutMs: number, includeNodes = false): Promise<{ ms: number; established: number; expected: number }> {
+export async function waitForFabric(topology: Topology, budget: WaitBudget, includeNodes = false, onWaiting: (detail: string) => void = () => undefined): Promise<{ ms: number; established: number; expected: number }> {
   const started = Date.now();
   const expected = [...expectedFabricSessions(topology), ...(includeNodes ? expectedNodeSessions(topology) : [])];
   for (;;) {
@@ -691,9 +709,10 @@ export async function waitForFabric(topology: Topology, timeoutMs: number, inclu
     const established = new Set(sessions.filter((s) => s.state === 'Established').map((s) => `${s.device}:${s.peer}`));
     const missing = expected.filter((e) => !established.has(e));
     if (missing.length === 0) return { ms: Date.now() - started, established: expected.length, expected: expected.length };
-    if (Date.now() - started > timeoutMs) {
-      throw new FabricError(`Not Established after ${timeoutMs} ms: ${missing.join(', ')}`);
+    if (Date.now() > budget.until) {
+      throw new FabricError(`Not Established within the ${budget.seconds} s wait: ${missing.join(', ')}`);
     }
+    onWaiting(`${expected.length - missing.length} of ${expected.length} sessions Established`);
     await sleep(POLL_SESSIONS_MS);
   }
 }

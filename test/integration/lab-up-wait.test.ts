@@ -19,6 +19,16 @@ describe('lab up --wait', () => {
     assert.match(status.stdout, /\| 192\.168\.201\.1 \| node-to-node mesh \| up +\| [0-9:]+ \| Established \|/);
   });
 
+  test('with --progress, says the plan and then each phase as it ends, one JSON object a line', async () => {
+    const output = await labOk(sandbox, ['up', '--wait', '--progress'], LAB_WAIT_MS);
+    const lines = output.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const plan = lines[0]?.plan as Array<{ phase: string }>;
+    assert.deepEqual(plan.map((p) => p.phase), ['sandbox', 'devices', 'services', 'fabric', 'nodes']);
+    const ended = lines.filter((line) => line.state === 'done').map((line) => line.phase);
+    assert.deepEqual(ended, ['sandbox', 'devices', 'services', 'fabric', 'nodes']);
+    assert.ok(lines.some((line) => typeof line.log === 'string'), 'the usual lines come as {"log": …}');
+  });
+
   test('does not wait for sessions a failure keeps down', async () => {
     await labOk(sandbox, ['fail', 'leaf10', '--mode', 'silent']);
     const output = await labOk(sandbox, ['up', '--wait', '--timeout', '20'], LAB_WAIT_MS);
