@@ -7,10 +7,10 @@ import { catchUpPlan, runCatchUp, type StatusEvent } from './catch-up.ts';
 import { blockResults, pollStateCheck } from './checks.ts';
 import { normaliseCommand, type FinishedCommand, type RunningCommand } from './command-tracker.ts';
 import type { Course, IndexedBlock } from './manifest.ts';
-import type { BlockStatus, CheckResult, ErrorCode, ServerMessage, StepStatus } from './protocol.ts';
+import type { BlockStatus, CheckResult, ErrorCode, ServerMessage, StartupProgress, StepStatus } from './protocol.ts';
 import type { ProgressStore } from './progress-store.ts';
 import { createShellNonce } from './shell-marks.ts';
-import type { ShellIntegration, Target } from './target.ts';
+import type { Observation, ShellIntegration, Target } from './target.ts';
 import { TerminalSession, type Attachment, type Job } from './terminal-session.ts';
 import { TopologyWatch } from './topology-watch.ts';
 import { verifyStep } from './verify-step.ts';
@@ -61,12 +61,19 @@ export class Learner {
   #catchUp: AbortController | null = null;
   /** The live lab graph, observed while a page of this learner shows it. */
   readonly topology: TopologyWatch;
+  /** The learner's environment start as the target last told it (slow-starting targets only). */
+  #startup: StartupProgress | undefined;
+  readonly #startupWatch: Observation | undefined;
   #disposed = false;
 
   constructor(id: string, ctx: LearnerContext) {
     this.id = id;
     this.#ctx = ctx;
     this.topology = new TopologyWatch(ctx.target, id, ctx.log);
+    this.#startupWatch = ctx.target.watchStartup?.(id, (progress) => {
+      this.#startup = progress;
+      for (const page of this.#pages) if (page.lesson !== null) page.send({ type: 'startup', ...progress });
+    });
     for (const status of ctx.store.blocks(id)) this.#blocks.set(status.block, status);
     for (const status of ctx.store.steps(id)) this.#steps.set(status.step, status);
   }
@@ -101,6 +108,11 @@ export class Learner {
       steps: [...this.#steps.values()].filter((s) => s.step.startsWith(prefix)),
       blocks: [...this.#blocks.values()].filter((b) => b.block.startsWith(prefix)),
     };
+  }
+
+  /** The environment's start as last reported, for a page that just said hello; undefined when there is none to show. */
+  get startup(): StartupProgress | undefined {
+    return this.#startup;
   }
 
   allSteps(): StepStatus[] {
@@ -178,6 +190,8 @@ export class Learner {
     if (refused) return { ok: false, ...refused };
     const opened = await this.openTerminal(block.terminal);
     if (!opened.ok) return opened;
+    const waitedFor = await this.#untilReady(indexed);
+    if (!waitedFor.ok) return waitedFor;
     const job: Job = {
       code: block.code,
       interrupt,
@@ -205,6 +219,22 @@ export class Learner {
     }
     if (submitted === 'queued') this.#setBlock(indexed, { block: block.id, state: 'queued', results: [] });
     return { ok: true };
+  }
+
+  /**
+   * A block runs once the environment is ready (the lab converged): until then it shows as queued.
+   * The learner's own typing is never held back.
+   */
+  async #untilReady(indexed: IndexedBlock): Promise<{ ok: true } | { ok: false; code: ErrorCode; message: string }> {
+    const { whenReady } = this.#ctx.target;
+    if (!whenReady || this.#startup?.state === 'ready') return { ok: true };
+    this.#setBlock(indexed, { block: indexed.block.id, state: 'queued', results: [] });
+    const ready = await whenReady.call(this.#ctx.target, this.id);
+    if (ready.ok) return ready;
+    if (this.#disposed) return { ok: false, code: 'spawn-failed', message: ready.message };
+    this.#setBlock(indexed, { block: indexed.block.id, state: 'failed', results: [{ check: 'exit-code', passed: false, message: ready.message }] });
+    this.#evaluateStep(indexed);
+    return { ok: false, code: 'spawn-failed', message: ready.message };
   }
 
   #jobBlock(job: Job | undefined): IndexedBlock | undefined {
@@ -403,6 +433,7 @@ export class Learner {
     for (const controller of this.#checkRuns.values()) controller.abort();
     this.#checkRuns.clear();
     this.topology.dispose();
+    this.#startupWatch?.dispose();
     this.#catchUp?.abort();
     for (const page of this.#pages) page.attachments.clear();
     this.#pages.clear();

@@ -136,6 +136,8 @@ export class PageConnection implements PageLink {
       this.lesson = message.lesson;
       const { steps, blocks } = this.#learner.lessonState(message.lesson);
       this.send({ type: 'welcome', protocol: PROTOCOL_VERSION, learner: this.#learner.id, lesson: message.lesson, steps, blocks });
+      const startup = this.#learner.startup;
+      if (startup) this.send({ type: 'startup', ...startup });
       return;
     }
     if (this.lesson === null) {

@@ -246,6 +246,38 @@ export const topologyMessageSchema = z.object({
 export type TopologyMessage = z.infer<typeof topologyMessageSchema>;
 
 // ---------------------------------------------------------------------------------------------
+// Start-up: a target whose environment takes a while to come up (the lab) says how far it is.
+// ---------------------------------------------------------------------------------------------
+
+export const startupPhaseSchema = z.object({
+  /** The target's name for the phase ("fabric"). */
+  phase: z.string().min(1).max(40),
+  /** For the learner ("BGP fabric"). */
+  label: z.string().min(1).max(80),
+  state: z.enum(['pending', 'running', 'done', 'skipped']),
+  /** How far a running phase is ("9 of 16 sessions Established"). */
+  detail: z.string().max(200).optional(),
+  /** How long a finished phase took. */
+  seconds: z.number().min(0).optional(),
+});
+export type StartupPhase = z.infer<typeof startupPhaseSchema>;
+
+export const startupProgressSchema = z.object({
+  /**
+   * `starting`: terminals open as soon as their device exists, blocks wait for `ready`;
+   * `failed`: `message` is one sentence, `detail` the end of the log; opening a terminal again retries.
+   */
+  state: z.enum(['starting', 'ready', 'failed']),
+  phases: z.array(startupPhaseSchema).max(20),
+  message: z.string().max(1000).optional(),
+  detail: z.string().max(8000).optional(),
+});
+export type StartupProgress = z.infer<typeof startupProgressSchema>;
+
+/** Runner -> page: the learner's environment start, when it begins, at each change, and to a page that connects. */
+export const startupMessageSchema = startupProgressSchema.extend({ type: z.literal('startup') });
+
+// ---------------------------------------------------------------------------------------------
 // Step verification and catch-up (page/checker -> runner). Additive: older runners answer these
 // with `bad-frame`, older pages never send them.
 // ---------------------------------------------------------------------------------------------
@@ -434,8 +466,9 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('block'), status: blockStatusSchema }),
   z.object({ type: z.literal('step'), status: stepStatusSchema }),
   z.object({ type: z.literal('error'), code: errorCodeSchema, message: z.string(), ref: z.string().optional() }),
-  // Lab state (see its section above).
+  // Lab state and start-up (see their sections above).
   topologyMessageSchema,
+  startupMessageSchema,
   // Step verification and catch-up (see their section above).
   verifiedMessageSchema,
   catchUpStatusMessageSchema,

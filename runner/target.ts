@@ -3,7 +3,7 @@
 // local shell, the embedded lab sandbox and an ssh host are all targets, and nothing else in the
 // runner knows which one it talks to.
 
-import type { LabSnapshot } from './protocol.ts';
+import type { LabSnapshot, StartupProgress } from './protocol.ts';
 
 /** How the runner's shell integration reaches a shell: an rc file for bash and its environment. */
 export type ShellIntegration = {
@@ -47,6 +47,14 @@ export interface Target {
    * observes a learner only while a page shows the topology, and at most once per learner.
    */
   observe?(learner: string, listener: (observation: LabObservation) => void): Observation;
+  /**
+   * Optional, for a target whose environment takes a while to come up (the lab): calls `listener`
+   * with the learner's start as it is now (if one began) and at each change, until disposed. A
+   * shell opens as soon as its device exists; blocks wait for `whenReady`.
+   */
+  watchStartup?(learner: string, listener: (progress: StartupProgress) => void): Observation;
+  /** Optional (with watchStartup): resolves once the learner's environment is ready for blocks, or why it is not. */
+  whenReady?(learner: string): Promise<{ ok: true } | TargetFailure>;
   /** Releases everything held for a learner (sandbox, working directory state). Idempotent. */
   disposeLearner(learner: string): Promise<void>;
   /** Releases everything; idempotent. */

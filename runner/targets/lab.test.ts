@@ -6,6 +6,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import type { StartupProgress } from '../protocol.ts';
 import { LabTarget } from './lab.ts';
 
 const FAKE_LAB = `#!/bin/bash
@@ -14,7 +15,16 @@ printf '%s\\n' "$*" >> "$FAKE_LAB_LOG"
 [[ "$1" == --sandbox ]] || { echo "no --sandbox" >&2; exit 2; }
 shift 2
 case "$1" in
-  up) [[ -n "$FAKE_LAB_UP_FAILS" ]] && { echo "sandbox: unshare: Operation not permitted" >&2; exit 1; }; exit 0 ;;
+  up)
+    echo '{"plan":[{"phase":"sandbox","label":"Sandbox"},{"phase":"devices","label":"Devices"},{"phase":"fabric","label":"BGP fabric"}]}'
+    echo '{"phase":"sandbox","state":"done","seconds":0.2}'
+    [[ -n "$FAKE_LAB_UP_FAILS" ]] && { echo '{"log":"making the sandbox"}'; echo "lab: sandbox: unshare: Operation not permitted" >&2; exit 1; }
+    echo '{"phase":"devices","state":"done","seconds":1.5}'
+    echo '{"phase":"fabric","state":"running","detail":"3 of 16 sessions Established"}'
+    # The fabric converges once the test says so (it checks what happens meanwhile).
+    while [[ -n "$FAKE_LAB_RELEASE" && ! -e "$FAKE_LAB_RELEASE" ]]; do sleep 0.05; done
+    echo '{"phase":"fabric","state":"done","seconds":4}'
+    exit 0 ;;
   down) exit 0 ;;
   exec) shift 2; [[ "$1" == -- ]] && shift; exec "$@" ;;
   *) echo "unexpected $1" >&2; exit 2 ;;
@@ -44,7 +54,7 @@ describe('LabTarget', () => {
     assert.equal(a.spec.env.LAB_SHELL_INIT, integration.rcfile);
     assert.equal(a.spec.env.RUNNER_SI_NONCE, 'abcdef0123456789');
     assert.equal(a.spec.env.RUNNER_SI_DEFAULT_PS1, undefined, 'the lab keeps its own prompt');
-    assert.deepEqual(calls(), ['--sandbox course-0123456789abcdef up --wait']);
+    assert.deepEqual(calls(), ['--sandbox course-0123456789abcdef up --wait --progress --timeout 1800']);
     await target.disposeLearner(learner);
     assert.deepEqual(calls().at(-1), '--sandbox course-0123456789abcdef down');
     await target.disposeLearner(learner);
@@ -64,16 +74,55 @@ describe('LabTarget', () => {
     await target.dispose();
   });
 
-  it('turns a failing lab up into a spawn failure that says why, and tries again next time', async () => {
+  it('opens shells once the devices exist, runs blocks once the start is over, and reports each phase', async () => {
+    writeFileSync(log, '');
+    const release = path.join(dir, 'converged');
+    rmSync(release, { force: true });
+    const target = new LabTarget({ cli, env: { FAKE_LAB_LOG: log, FAKE_LAB_RELEASE: release } });
+    const seen: StartupProgress[] = [];
+    let fabricRunning!: () => void;
+    const converging = new Promise<void>((resolve) => (fabricRunning = resolve));
+    const watch = target.watchStartup(learner, (progress) => {
+      seen.push(progress);
+      if (progress.phases.some((phase) => phase.phase === 'fabric' && phase.state === 'running')) fabricRunning();
+    });
+    const shell = await target.shell(learner, 'host', { rcfile: '/x', env: {} });
+    assert.ok(shell.ok, 'the shell opens while the fabric converges');
+    let ready = false;
+    const whenReady = target.whenReady(learner).then((outcome) => ((ready = true), outcome));
+    await converging;
+    assert.equal(ready, false, 'blocks wait for the fabric (the fake waits for the release file)');
+    assert.deepEqual(seen.at(-1), {
+      state: 'starting',
+      phases: [
+        { phase: 'sandbox', label: 'Sandbox', state: 'done', seconds: 0.2 },
+        { phase: 'devices', label: 'Devices', state: 'done', seconds: 1.5 },
+        { phase: 'fabric', label: 'BGP fabric', state: 'running', detail: '3 of 16 sessions Established' },
+      ],
+    });
+    writeFileSync(release, '');
+    assert.deepEqual(await whenReady, { ok: true });
+    assert.equal(seen.at(-1)?.state, 'ready');
+    assert.deepEqual(seen.at(-1)?.phases.map((phase) => phase.state), ['done', 'done', 'done']);
+    watch.dispose();
+    await target.dispose();
+  });
+
+  it('turns a failing lab up into a failed start that says why, and tries again next time', async () => {
     writeFileSync(log, '');
     const target = new LabTarget({ cli, env: { FAKE_LAB_LOG: log, FAKE_LAB_UP_FAILS: '1' } });
+    const seen: StartupProgress[] = [];
+    target.watchStartup(learner, (progress) => seen.push(progress));
     const result = await target.shell(learner, 'host', { rcfile: '/x', env: {} });
-    assert.deepEqual(result, {
-      ok: false,
-      message: 'lab up for sandbox course-0123456789abcdef failed (exit 1): sandbox: unshare: Operation not permitted',
-    });
-    await target.shell(learner, 'host', { rcfile: '/x', env: {} });
-    assert.equal(calls().filter((c) => c.endsWith(' up --wait')).length, 2);
+    assert.deepEqual(result, { ok: false, message: 'The lab did not start: sandbox: unshare: Operation not permitted' });
+    const failed = seen.at(-1);
+    assert.equal(failed?.state, 'failed');
+    assert.equal(failed?.message, 'The lab did not start: sandbox: unshare: Operation not permitted');
+    assert.equal(failed?.detail, 'making the sandbox\nlab: sandbox: unshare: Operation not permitted');
+    assert.deepEqual(failed?.phases.map((phase) => phase.state), ['done', 'pending', 'pending']);
+    assert.deepEqual(await target.whenReady(learner), result, 'a check or block after a failed start tries again, and says why');
+    assert.equal(seen.filter((progress) => progress.state === 'starting').length >= 2, true, 'the retry is reported as a new start');
+    assert.equal(calls().filter((c) => c.includes(' up --wait')).length, 2);
     // A failed `up` may still have created the sandbox: disposing takes it down all the same.
     await target.dispose();
     assert.equal(calls().at(-1), '--sandbox course-0123456789abcdef down');

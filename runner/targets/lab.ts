@@ -2,7 +2,7 @@
 // lab device of the same name (`host`, `k8s-master`, `leaf10`...). It speaks to the lab only
 // through its CLI (lab/bin/lab):
 //
-//   lab --sandbox NAME up --wait             once per learner, before their first shell
+//   lab --sandbox NAME up --wait --progress  once per learner; shells open once its devices exist
 //   lab --sandbox NAME shell DEVICE          a terminal (the integration via LAB_SHELL_INIT)
 //   lab --sandbox NAME exec DEVICE -- CMD    a state check's hidden command
 //   lab --sandbox NAME down                  when the learner is reaped or the runner stops
@@ -12,7 +12,9 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StartupError } from '../cli-args.ts';
-import { type ExecResult, type LabObservation, type Observation, type ShellIntegration, type ShellResult, type Target } from '../target.ts';
+import type { StartupProgress } from '../protocol.ts';
+import { type ExecResult, type LabObservation, type Observation, type ShellIntegration, type ShellResult, type Target, type TargetFailure } from '../target.ts';
+import { LabStartup } from './lab-startup.ts';
 import { LearnerProcesses } from './learner-processes.ts';
 import { parseLabStatus } from './lab-snapshot.ts';
 import { observeCommand } from './observe-command.ts';
@@ -30,10 +32,13 @@ export async function announceLab(lab: LabTarget): Promise<void> {
 export const LAB_CLI = fileURLToPath(new URL('../../lab/bin/lab', import.meta.url));
 
 /**
- * `lab up --wait` gets this long, beyond its own wait (lab/cli.ts, 300 s) so that the lab's own
- * message says what did not come up; a sandbox not up by then is a spawn failure.
+ * How long `lab up` waits for the fabric and the nodes to converge. A busy machine is slow, not
+ * broken: terminals open once the devices exist and the page shows the convergence, so this only
+ * ends a start that will never converge.
  */
-const UP_TIMEOUT_MS = 360_000;
+const CONVERGE_TIMEOUT_S = 1800;
+/** `lab up` as a whole gets a minute beyond its wait, so that the lab's own message says what did not come up. */
+const UP_TIMEOUT_MS = (CONVERGE_TIMEOUT_S + 60) * 1000;
 /** `lab check` gets this long: a Node start and a cgroup made and removed, minutes at load 40 at worst. */
 const CHECK_TIMEOUT_MS = 120_000;
 /** `lab down` gets this long before it is killed (it stops daemons gracefully first). */
@@ -57,7 +62,9 @@ export class LabTarget implements Target {
   readonly #prefix: string;
   readonly #env: Record<string, string>;
   /** Sandboxes being brought up or up, per learner: the first shell waits for `lab up`. */
-  readonly #up = new Map<string, Promise<ExecResult>>();
+  readonly #up = new Map<string, LabStartup>();
+  /** Who follows each learner's start (Target.watchStartup). */
+  readonly #startupListeners = new Map<string, Set<(progress: StartupProgress) => void>>();
   /** Learners whose `lab up` was ever started: even a failed one may have created the sandbox. */
   readonly #attempted = new Set<string>();
   readonly #processes = new LearnerProcesses();
@@ -97,31 +104,54 @@ export class LabTarget implements Target {
     });
   }
 
-  #run(learner: string, args: string[], timeoutMs: number): Promise<ExecResult> {
-    return this.#processes.run(learner, this.#cli, ['--sandbox', this.sandbox(learner), ...args], { env: this.#baseEnv(), timeoutMs });
+  #run(learner: string, args: string[], timeoutMs: number, onLine?: (line: string) => void): Promise<ExecResult> {
+    return this.#processes.run(learner, this.#cli, ['--sandbox', this.sandbox(learner), ...args], { env: this.#baseEnv(), timeoutMs, ...(onLine ? { onLine } : {}) });
   }
 
-  #ensureUp(learner: string): Promise<ExecResult> {
+  #ensureUp(learner: string): LabStartup {
     let up = this.#up.get(learner);
+    // A failed start is not kept: the next shell (a reload, the page's Retry) tries again.
+    if (up?.progress.state === 'failed') up = undefined;
     if (!up) {
-      up = this.#run(learner, ['up', '--wait'], UP_TIMEOUT_MS);
+      const startup = new LabStartup(
+        (onLine) => this.#run(learner, ['up', '--wait', '--progress', '--timeout', String(CONVERGE_TIMEOUT_S)], UP_TIMEOUT_MS, onLine),
+        (progress) => {
+          if (this.#up.get(learner) !== startup) return;
+          for (const listener of this.#startupListeners.get(learner) ?? []) listener(progress);
+        },
+      );
+      up = startup;
       this.#up.set(learner, up);
       this.#attempted.add(learner);
-      // A failed `up` is not remembered: the next shell tries again.
-      up.then((result) => {
-        if (result.exitCode !== 0 && this.#up.get(learner) === up) this.#up.delete(learner);
-      }, () => this.#up.delete(learner));
+      for (const listener of this.#startupListeners.get(learner) ?? []) listener(up.progress);
     }
     return up;
   }
 
+  watchStartup(learner: string, listener: (progress: StartupProgress) => void): Observation {
+    let listeners = this.#startupListeners.get(learner);
+    if (!listeners) this.#startupListeners.set(learner, (listeners = new Set()));
+    listeners.add(listener);
+    const current = this.#up.get(learner);
+    if (current) listener(current.progress);
+    return {
+      dispose: () => {
+        listeners.delete(listener);
+        if (listeners.size === 0 && this.#startupListeners.get(learner) === listeners) this.#startupListeners.delete(learner);
+      },
+    };
+  }
+
+  async whenReady(learner: string): Promise<{ ok: true } | TargetFailure> {
+    if (this.#disposed) return { ok: false, message: 'the lab target is shut down' };
+    return await this.#ensureUp(learner).done;
+  }
+
   async shell(learner: string, terminal: string, integration: ShellIntegration): Promise<ShellResult> {
     if (this.#disposed) return { ok: false, message: 'the lab target is shut down' };
-    const up = await this.#ensureUp(learner);
-    if (up.exitCode !== 0) {
-      const why = up.timedOut ? `did not finish in ${UP_TIMEOUT_MS / 1000} s` : `failed (exit ${up.exitCode ?? 'none'})`;
-      return { ok: false, message: `lab up for sandbox ${this.sandbox(learner)} ${why}: ${up.output.slice(-ERROR_TAIL_CHARS).trim()}` };
-    }
+    // The shell opens once its device exists; the fabric may still be converging.
+    const devices = await this.#ensureUp(learner).devices;
+    if (!devices.ok) return devices;
     const env: Record<string, string> = { ...this.#baseEnv(), ...integration.env, LAB_SHELL_INIT: integration.rcfile };
     delete env.RUNNER_SI_USER_RC;
     delete env.RUNNER_SI_DEFAULT_PS1;
@@ -132,8 +162,8 @@ export class LabTarget implements Target {
   }
 
   async exec(learner: string, terminal: string, command: string, timeoutMs: number): Promise<ExecResult> {
-    const up = await this.#ensureUp(learner);
-    if (up.exitCode !== 0) return { exitCode: null, output: `the lab is not up: ${up.output.slice(-ERROR_TAIL_CHARS).trim()}`, timedOut: false };
+    const up = await this.whenReady(learner);
+    if (!up.ok) return { exitCode: null, output: up.message, timedOut: false };
     return await this.#run(learner, ['exec', terminal, '--', 'bash', '-c', command], timeoutMs);
   }
 
@@ -144,9 +174,9 @@ export class LabTarget implements Target {
       parse: parseLabStatus,
       prepare: async (emit) => {
         if (this.#disposed) return { ok: false, message: 'the lab target is shut down' };
-        if (!this.#up.has(learner)) emit({ ok: false, message: 'the lab is starting' });
-        const up = await this.#ensureUp(learner);
-        if (up.exitCode !== 0) return { ok: false, message: `the lab is not up: ${up.output.slice(-ERROR_TAIL_CHARS).trim()}` };
+        if (this.#up.get(learner)?.progress.state !== 'ready') emit({ ok: false, message: 'the lab is starting' });
+        const up = await this.whenReady(learner);
+        if (!up.ok) return up;
         return { ok: true, file: this.#cli, args: ['--sandbox', this.sandbox(learner), 'status', '--json', '--watch'], env: this.#baseEnv() };
       },
       track: (child, running) => this.#processes.track(learner, child, running),
@@ -159,7 +189,7 @@ export class LabTarget implements Target {
     const attempted = this.#attempted.delete(learner);
     this.#processes.end(learner);
     if (!attempted) return;
-    await up; // a sandbox still coming up is taken down once it is up
+    await up?.done; // ended just now with the learner's other processes
     const down = await this.#run(learner, ['down'], DOWN_TIMEOUT_MS);
     this.#processes.end(learner);
     if (down.exitCode !== 0) {

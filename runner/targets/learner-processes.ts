@@ -4,9 +4,16 @@
 // state check that floods must not grow the runner.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { StringDecoder } from 'node:string_decoder';
 import { MAX_EXEC_OUTPUT_BYTES, type ExecResult } from '../target.ts';
 
-export type CommandOptions = { env?: Record<string, string>; cwd?: string; timeoutMs: number };
+export type CommandOptions = {
+  env?: Record<string, string>;
+  cwd?: string;
+  timeoutMs: number;
+  /** Told each whole line of standard output as it comes (a progress feed), besides the collected output. */
+  onLine?: (line: string) => void;
+};
 
 export class LearnerProcesses {
   readonly #running = new Map<string, Set<ChildProcess>>();
@@ -34,6 +41,16 @@ export class LearnerProcesses {
       };
       child.stdout!.on('data', collect);
       child.stderr!.on('data', collect);
+      if (options.onLine) {
+        const onLine = options.onLine;
+        const decoder = new StringDecoder('utf8');
+        let partial = '';
+        child.stdout!.on('data', (chunk: Buffer) => {
+          const lines = (partial + decoder.write(chunk)).split('\n');
+          partial = lines.pop() ?? '';
+          for (const line of lines) onLine(line);
+        });
+      }
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;

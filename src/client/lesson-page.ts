@@ -4,8 +4,9 @@
 import '@xterm/xterm/css/xterm.css';
 import { terminalSpecSchema, type BlockStatus, type ServerMessage, type StepState, type StepStatus } from '../../runner/protocol.ts';
 import { CATCH_UP_EVENT, CatchUpBarElement } from './catch-up.ts';
+import { LabStartupElement, STARTUP_RETRY_EVENT } from './lab-startup.ts';
 import { LessonProgressElement, LessonStepElement, updateChecks } from './lesson-step.ts';
-import { RUN_EVENT, RunBlockElement, type RunRequest } from './run-block.ts';
+import { RUN_EVENT, RunBlockElement, STOP_EVENT, type RunRequest } from './run-block.ts';
 import { LessonSession, type ConnectionState } from './session.ts';
 import { SplitPaneElement } from './split-pane.ts';
 import { TERMINAL_SELECT_EVENT, TerminalPanelElement } from './terminal-panel.ts';
@@ -19,6 +20,7 @@ customElements.define('split-pane', SplitPaneElement);
 customElements.define('terminal-panel', TerminalPanelElement);
 customElements.define('catch-up-bar', CatchUpBarElement);
 customElements.define('lab-topology', LabTopologyElement);
+customElements.define('lab-startup', LabStartupElement);
 
 const CONNECTION_TEXT: Record<ConnectionState, string> = {
   connecting: 'Connecting…',
@@ -36,6 +38,8 @@ class LessonPage {
   readonly #panel: TerminalPanelElement | null;
   /** The "Catch up" action, on lessons that have earlier steps. */
   readonly #catchUp: CatchUpBarElement | null;
+  /** The lab's start-up progress, above the terminals. */
+  readonly #startup: LabStartupElement | null;
   /** The live lab view, on lessons that show it (`topology: true`). */
   readonly #topology: LabTopologyElement | null;
 
@@ -45,6 +49,7 @@ class LessonPage {
     this.#panel = root.querySelector<TerminalPanelElement>('terminal-panel');
     this.#catchUp = root.querySelector<CatchUpBarElement>('catch-up-bar');
     this.#topology = root.querySelector<LabTopologyElement>('lab-topology');
+    this.#startup = root.querySelector<LabStartupElement>('lab-startup');
     this.#session = new LessonSession(this.#lesson, {
       state: (state, detail) => this.#connection(state, detail),
       message: (message) => this.#message(message),
@@ -66,6 +71,12 @@ class LessonPage {
       if (this.#session.send({ type: 'catch-up' })) this.#catchUp?.markRequested();
       else this.#catchUp?.setError('Not connected to the runner; Catch up works once the page reconnects.');
     });
+    root.addEventListener(STOP_EVENT, (event) => {
+      const terminal = (event as CustomEvent<string>).detail;
+      if (!this.#session.send({ type: 'interrupt', terminal })) this.#notice('Not connected to the runner; Stop works once the page reconnects.');
+    });
+    // A failed start is retried by opening the terminals again (the runner starts the lab anew).
+    root.addEventListener(STARTUP_RETRY_EVENT, () => this.#openTerminals());
     root.addEventListener(TOPOLOGY_TOGGLE_EVENT, () => requestAnimationFrame(() => this.#fitAll()));
     window.addEventListener('resize', () => this.#fitAll());
     root.querySelector('[data-role="notice"]')?.addEventListener('click', (event) => {
@@ -94,7 +105,7 @@ class LessonPage {
     }
     this.#root.dataset.connection = state;
     const ready = state === 'connected';
-    for (const block of this.#blocks()) block.setEnabled(ready);
+    this.#enableRuns();
     this.#catchUp?.setEnabled(ready);
     if (!ready) {
       this.#topology?.markStale();
@@ -122,6 +133,14 @@ class LessonPage {
       case 'topology':
         this.#topology?.update(message);
         break;
+      case 'startup': {
+        const { type: _type, ...progress } = message;
+        this.#startup?.update(progress);
+        this.#enableRuns();
+        // Terminals the failed start refused are opened again on Retry; after a reconnect the
+        // welcome opened them already.
+        break;
+      }
       case 'opened': {
         const view = this.#views.get(message.terminal);
         if (!view) break;
@@ -155,6 +174,8 @@ class LessonPage {
           break;
         }
         const block = message.ref ? this.#blocks().find((candidate) => candidate.block === message.ref) : undefined;
+        // A terminal refused because the lab did not start: the start-up panel says so, with Retry.
+        if (message.code === 'spawn-failed' && !block && this.#startup?.progress?.state === 'failed') break;
         if (block) block.setError(message.message);
         else this.#notice(`${message.message} (${message.code}${message.ref ? `, ${message.ref}` : ''})`);
         break;
@@ -182,6 +203,13 @@ class LessonPage {
     }
     element.markRequested();
     this.#panel?.select(request.terminal);
+  }
+
+  /** Blocks run once the page is connected and the lab (if any) has started. */
+  #enableRuns(): void {
+    const connected = this.#root.dataset.connection === 'connected';
+    const starting = this.#startup?.starting ?? false;
+    for (const block of this.#blocks()) block.setEnabled(connected && !starting, starting);
   }
 
   #block(status: BlockStatus): void {

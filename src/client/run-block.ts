@@ -6,6 +6,8 @@ import { blockStateText, failureReason, renderDiff } from './status-text.ts';
 
 export type RunRequest = { block: string; terminal: string };
 export const RUN_EVENT = 'run-block:run';
+/** Stop: Ctrl-C to the block's terminal (detail: the terminal's name). */
+export const STOP_EVENT = 'run-block:stop';
 
 /** How long "Copied" stays on the Copy button. */
 const COPIED_FEEDBACK_MS = 1500;
@@ -25,13 +27,22 @@ export class RunBlockElement extends HTMLElement {
     this.#button('run')?.addEventListener('click', () => {
       this.dispatchEvent(new CustomEvent<RunRequest>(RUN_EVENT, { bubbles: true, detail: { block: this.block, terminal: this.terminal } }));
     });
+    this.#button('stop')?.addEventListener('click', () => {
+      this.dispatchEvent(new CustomEvent<string>(STOP_EVENT, { bubbles: true, detail: this.terminal }));
+    });
     this.#button('copy')?.addEventListener('click', () => void this.#copy());
   }
 
-  /** Run is possible only while the session is connected. */
-  setEnabled(enabled: boolean): void {
+  /** Run is possible only while the session is connected and the lab is not starting (it says so). */
+  setEnabled(enabled: boolean, labStarting = false): void {
     const run = this.#button('run');
-    if (run) run.disabled = !enabled;
+    if (!run) return;
+    run.disabled = !enabled;
+    run.title = labStarting ? 'The lab is starting; blocks run once it is up' : '';
+    run.dataset.label ??= run.getAttribute('aria-label') ?? 'Run';
+    run.setAttribute('aria-label', labStarting ? `${run.dataset.label} (the lab is starting)` : run.dataset.label);
+    const label = run.querySelector<HTMLElement>('[data-role="run-label"]');
+    if (label) label.textContent = labStarting ? 'Lab starting…' : 'Run';
   }
 
   /** Shown between the click and the runner's first status for the block. */

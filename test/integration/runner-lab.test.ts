@@ -80,13 +80,29 @@ describe('runner with the lab target', () => {
     sandbox = target.sandbox(auth.learner);
     page = await TestPage.open(fixture!.runner, auth, { lesson: 'lab' });
     const from = page.messages.length;
+    page.send({ type: 'open', terminal: 'k8s-master', size: { cols: 100, rows: 30 } });
     page.send({ type: 'run', block: 'lab/hosts/1' });
     page.send({ type: 'run', block: 'lab/hosts/2' });
-    // The first block waits for the learner's lab to come up.
+    // The blocks wait for the learner's lab to come up; the terminal does not wait for convergence.
     const hosts = await page.stepDone('lab/hosts', from, LAB_WAIT_MS);
     const blocks = page.messages.filter((m) => m.type === 'block' && (m.status.state === 'passed' || m.status.state === 'failed'));
     assert.equal(hosts.state, 'passed', JSON.stringify(blocks));
     assert.ok(sandboxes().includes(sandbox), `sandbox ${sandbox} is up`);
+
+    // The start was told as it went: the lab's phases in order, each done, then ready; the
+    // terminal opened once the devices existed, before the fabric had converged.
+    const startup = page.messages.slice(from).filter((m) => m.type === 'startup');
+    assert.equal(startup[0]?.state, 'starting');
+    const ready = startup.at(-1)!;
+    assert.equal(ready.state, 'ready');
+    assert.deepEqual(ready.phases.map((phase) => [phase.phase, phase.state]), [
+      ['sandbox', 'done'], ['devices', 'done'], ['services', 'done'], ['fabric', 'done'], ['nodes', 'done'],
+    ]);
+    assert.ok(startup.some((m) => m.phases.some((phase) => phase.phase === 'fabric' && phase.state === 'running')), 'the fabric was shown converging');
+    const opened = page.messages.findIndex((m, i) => i >= from && m.type === 'opened' && m.terminal === 'k8s-master');
+    assert.ok(opened >= 0 && opened < page.messages.indexOf(ready), 'the terminal opened before the lab was ready');
+    const queued = page.messages.slice(from).find((m) => m.type === 'block' && m.status.block === 'lab/hosts/1');
+    assert.equal(queued?.type === 'block' && queued.status.state, 'queued', 'the block waited, queued, for the start');
 
     const before = await pollStateCheck(target, auth.learner, { ...check, timeoutMs: 500 }, 0, new AbortController().signal);
     assert.equal(before.passed, false, 'the check fails before its block ran');
