@@ -8,9 +8,8 @@ import { defineConfig } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './test/browser/chromium.ts';
 import { testStartKey } from './test/support/start-key.ts';
 import { LAB_WAIT_MS, WAIT_MS } from './test/support/deadlines.ts';
+import { LAB_PORT, LAB_RUNNER_URL, PORT, scriptedLabDir } from './test/browser/servers.ts';
 
-/** Unlikely to be taken on a developer machine; the runner fails loudly if it is. */
-const PORT = Number(process.env.COURSE_TEST_PORT ?? 47_213);
 const SITE_DIR = '.cache/fixture-site';
 // The config is loaded by the main process and again by each worker; the workers inherit this
 // variable, so everyone agrees on one directory. test/browser/global-teardown.ts removes it.
@@ -39,8 +38,9 @@ export default defineConfig({
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
   },
-  webServer: {
-    // Build the fixture course and validate its manifest as `npm run build` does, then replace the
+  // Started in order: the second runner serves the site the first one's command built.
+  webServer: [{
+    // The fixture course with local shells. Build it and validate its manifest as `npm run build` does, then replace the
     // shell with the runner so that SIGTERM reaches it.
     command:
       `sh scripts/with-node.sh astro build --silent && ` +
@@ -53,5 +53,15 @@ export default defineConfig({
     stdout: 'pipe',
     stderr: 'pipe',
     gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
-  },
+  }, {
+    // The same course with the lab target, on the scripted lab: start-up tests (lab-startup.spec.ts).
+    command: `exec sh scripts/with-node.sh node runner/main.ts --site ${SITE_DIR} --port ${LAB_PORT} --state "${path.join(STATE_DIR, 'lab-runner')}" --target lab --lab-cli test/browser/scripted-lab.sh 2>>"${RUNNER_LOG}"`,
+    env: { RUNNER_START_KEY: testStartKey(), SCRIPTED_LAB_DIR: scriptedLabDir() },
+    url: LAB_RUNNER_URL,
+    reuseExistingServer: false,
+    timeout: LAB_WAIT_MS,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
+  }],
 });

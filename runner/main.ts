@@ -31,7 +31,7 @@ type TargetName = (typeof TARGETS)[number];
 const USAGE = `usage: node runner/main.ts [--host 127.0.0.1] [--port 4321] [--site DIR] [--state DIR]
                          [--target local|lab|ssh] [--allow-origin URL]... [--idle-minutes N] [--user-rc]
                          [--topology-command CMD]
-                         [--lab-prefix NAME] [--ssh-host [TERMINAL=]HOST]... [--ssh-config FILE]`;
+                         [--lab-prefix NAME] [--lab-cli FILE] [--ssh-host [TERMINAL=]HOST]... [--ssh-config FILE]`;
 
 
 type Options = {
@@ -48,6 +48,8 @@ type Options = {
   topologyCommand: string | undefined;
   /** --target lab: prefix of sandbox names (so a checker's sandboxes are told apart). */
   labPrefix?: string;
+  /** --target lab: another program speaking the lab CLI (lab/bin/lab by default; tests give a scripted one). */
+  labCli?: string;
   /** --target ssh: the default host, hosts per terminal, and an ssh config file. */
   sshHost?: string;
   sshTerminalHosts: Record<string, string>;
@@ -112,6 +114,9 @@ function parseArgs(argv: string[]): Options {
       case '--lab-prefix':
         options.labPrefix = value();
         break;
+      case '--lab-cli':
+        options.labCli = path.resolve(value());
+        break;
       case '--ssh-host': {
         // HOST for every terminal, or TERMINAL=HOST for one.
         const v = value();
@@ -172,7 +177,10 @@ async function createTarget(options: Options): Promise<Target> {
     if (!options.sshHost) throw new UsageError('--target ssh needs --ssh-host HOST (the host of every terminal without a TERMINAL=HOST of its own)');
     return new SshTarget({ host: options.sshHost, terminalHosts: options.sshTerminalHosts, ...(options.sshConfig ? { configFile: options.sshConfig } : {}) });
   }
-  const lab = options.labPrefix === undefined ? new LabTarget() : new LabTarget({ prefix: options.labPrefix });
+  const lab = new LabTarget({
+    ...(options.labPrefix === undefined ? {} : { prefix: options.labPrefix }),
+    ...(options.labCli === undefined ? {} : { cli: options.labCli }),
+  });
   await announceLab(lab);
   return lab;
 }

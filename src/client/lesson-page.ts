@@ -64,7 +64,11 @@ class LessonPage {
     root.addEventListener(RUN_EVENT, (event) => this.#run((event as CustomEvent<RunRequest>).detail, event.target as RunBlockElement));
     root.addEventListener(TERMINAL_SELECT_EVENT, (event) => {
       const view = this.#views.get((event as CustomEvent<string>).detail);
-      requestAnimationFrame(() => view?.fit());
+      // A tab brought to the front shows its newest output, fitted to the pane.
+      requestAnimationFrame(() => {
+        view?.fit();
+        view?.terminal.scrollToBottom();
+      });
     });
     root.addEventListener('split-change', () => this.#fitAll());
     root.addEventListener(CATCH_UP_EVENT, () => {

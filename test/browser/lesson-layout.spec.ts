@@ -25,6 +25,23 @@ test('a lesson with two terminals shows tabs, and a block runs in the terminal i
   await expect(page.locator('lesson-progress [data-role="progress-text"]')).toHaveText('All 2 steps done');
 });
 
+test('a background tab shows its newest output when a block selects it, after a reload restored a long screen there', async ({ lesson, page }) => {
+  await lesson.open('02-two-terminals');
+  await page.getByRole('tab', { name: 'k8s-master' }).click();
+  await page.locator('#terminal-k8s-master .xterm').click();
+  await page.keyboard.type('seq 1 400\n');
+  await expect.poll(() => lesson.terminalText('k8s-master')).toMatch(/^400$/m);
+  // After the reload the host tab is in front, and k8s-master's restored screen is drawn behind it.
+  await page.reload();
+  await expect(page.locator('connection-status')).toHaveAttribute('data-state', 'connected');
+  await expect.poll(() => lesson.terminalText('k8s-master')).toMatch(/^400$/m);
+  await lesson.block('02-two-terminals/answer/1').getByRole('button', { name: /^Run/ }).click();
+  await expect(lesson.block('02-two-terminals/answer/1')).toHaveAttribute('data-state', 'passed');
+  const viewport = page.locator('#terminal-k8s-master .xterm-viewport');
+  await expect.poll(() => viewport.evaluate((element) => element.scrollHeight - element.clientHeight - element.scrollTop)).toBeLessThan(2);
+  await expect(page.locator('#terminal-k8s-master .xterm-rows')).toContainText('answer: 42');
+});
+
 test('the split between text and terminal resizes with the keyboard and the pointer', async ({ lesson, page }) => {
   await page.setViewportSize({ width: 1400, height: 900 });
   await lesson.open('01-first-steps');
