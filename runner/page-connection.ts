@@ -29,11 +29,15 @@ export class PageConnection implements PageLink {
   #closed = false;
   #pending: Promise<void> = Promise.resolve();
 
-  constructor(ws: WebSocket, learner: Learner, course: Course, log: (line: string) => void) {
+  /** Ends the learner's lab and pages (the server's reset), for `reset-lab`. */
+  readonly #resetLab: (clearProgress: boolean) => Promise<void>;
+
+  constructor(ws: WebSocket, learner: Learner, course: Course, log: (line: string) => void, resetLab: (clearProgress: boolean) => Promise<void>) {
     this.#ws = ws;
     this.#learner = learner;
     this.#course = course;
     this.#log = log;
+    this.#resetLab = resetLab;
     learner.addPage(this);
     ws.on('message', (data, isBinary) => {
       const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
@@ -183,6 +187,10 @@ export class PageConnection implements PageLink {
       }
       case 'reset-lesson':
         this.#learner.resetLesson(this.lesson);
+        return;
+      case 'reset-lab':
+        this.#log(`learner ${this.#learner.id}: resets their lab${message.clearProgress ? ' and clears their progress' : ''}`);
+        await this.#resetLab(message.clearProgress);
         return;
       case 'watch-topology':
         this.#learner.topology.add(this);

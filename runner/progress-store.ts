@@ -196,7 +196,16 @@ export class ProgressStore {
 
   /** Forgets a learner's steps and blocks of one lesson. */
   resetLesson(learner: string, lesson: string): void {
-    const prefix = `${lesson.replace(/[\\%_]/g, (c) => `\\${c}`)}/%`;
+    this.#forget(learner, `${lesson.replace(/[\\%_]/g, (c) => `\\${c}`)}/%`);
+  }
+
+  /** Forgets every step and block state of a learner (their admission and name stay). */
+  resetProgress(learner: string): void {
+    this.#forget(learner, '%');
+  }
+
+  /** Deletes the learner's step and block states whose ids match a LIKE pattern. */
+  #forget(learner: string, prefix: string): void {
     this.#db.exec('BEGIN');
     try {
       this.#statements.deleteSteps!.run(learner, prefix);

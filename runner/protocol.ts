@@ -316,6 +316,11 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ack'), channel: z.number().int().min(0).max(255), bytes: z.number().int().min(1).max(1 << 30) }),
   /** Forget this lesson's step states (the learner starts the lesson again). */
   z.object({ type: z.literal('reset-lesson') }),
+  /**
+   * The learner resets their lab: their shells and lab end and every page of theirs is closed; the
+   * pages reconnect to a fresh lab. `clearProgress` also forgets every step of the course.
+   */
+  z.object({ type: z.literal('reset-lab'), clearProgress: z.boolean() }),
   // Lab state (see its section above).
   watchTopologyMessageSchema,
   // Step verification and catch-up (see their section above).

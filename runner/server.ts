@@ -290,7 +290,10 @@ export async function startRunner(options: RunnerOptions): Promise<RunningRunner
     }
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       const owner = learnerFor(learner);
-      const connection = new PageConnection(ws, owner, options.course, log);
+      const connection = new PageConnection(ws, owner, options.course, log, async (clearProgress) => {
+        if (clearProgress) options.store.resetProgress(learner);
+        await resetLearner(learner);
+      });
       connections.add(connection);
       owners.set(connection, learner);
       ws.on('close', () => {

@@ -63,6 +63,8 @@ export class LabTarget implements Target {
   readonly #env: Record<string, string>;
   /** Sandboxes being brought up or up, per learner: the first shell waits for `lab up`. */
   readonly #up = new Map<string, LabStartup>();
+  /** A learner's `lab down` under way: a new start (a reset learner back at once) waits for it. */
+  readonly #downs = new Map<string, Promise<void>>();
   /** Who follows each learner's start (Target.watchStartup). */
   readonly #startupListeners = new Map<string, Set<(progress: StartupProgress) => void>>();
   /** Learners whose `lab up` was ever started: even a failed one may have created the sandbox. */
@@ -114,7 +116,10 @@ export class LabTarget implements Target {
     if (up?.progress.state === 'failed') up = undefined;
     if (!up) {
       const startup = new LabStartup(
-        (onLine) => this.#run(learner, ['up', '--wait', '--progress', '--timeout', String(CONVERGE_TIMEOUT_S)], UP_TIMEOUT_MS, onLine),
+        async (onLine) => {
+          await this.#downs.get(learner);
+          return await this.#run(learner, ['up', '--wait', '--progress', '--timeout', String(CONVERGE_TIMEOUT_S)], UP_TIMEOUT_MS, onLine);
+        },
         (progress) => {
           if (this.#up.get(learner) !== startup) return;
           for (const listener of this.#startupListeners.get(learner) ?? []) listener(progress);
@@ -188,13 +193,21 @@ export class LabTarget implements Target {
     this.#up.delete(learner);
     const attempted = this.#attempted.delete(learner);
     this.#processes.end(learner);
-    if (!attempted) return;
-    await up?.done; // ended just now with the learner's other processes
-    const down = await this.#run(learner, ['down'], DOWN_TIMEOUT_MS);
-    this.#processes.end(learner);
-    if (down.exitCode !== 0) {
-      throw new Error(`lab down for sandbox ${this.sandbox(learner)} failed (exit ${down.exitCode ?? 'none'}): ${down.output.slice(-ERROR_TAIL_CHARS).trim()}`);
-    }
+    if (!attempted) return await this.#downs.get(learner);
+    const down = (async () => {
+      await up?.done; // ended just now with the learner's other processes
+      const result = await this.#run(learner, ['down'], DOWN_TIMEOUT_MS);
+      this.#processes.end(learner);
+      if (result.exitCode !== 0) {
+        throw new Error(`lab down for sandbox ${this.sandbox(learner)} failed (exit ${result.exitCode ?? 'none'}): ${result.output.slice(-ERROR_TAIL_CHARS).trim()}`);
+      }
+    })();
+    const settled = down.catch(() => undefined);
+    this.#downs.set(learner, settled);
+    void settled.then(() => {
+      if (this.#downs.get(learner) === settled) this.#downs.delete(learner);
+    });
+    await down;
   }
 
   async dispose(): Promise<void> {

@@ -4,6 +4,7 @@
 import '@xterm/xterm/css/xterm.css';
 import { terminalSpecSchema, type BlockStatus, type ServerMessage, type StepState, type StepStatus } from '../../runner/protocol.ts';
 import { CATCH_UP_EVENT, CatchUpBarElement } from './catch-up.ts';
+import { LAB_RESET_EVENT, LabResetElement, type LabResetRequest } from './lab-reset.ts';
 import { LabStartupElement, STARTUP_RETRY_EVENT } from './lab-startup.ts';
 import { LessonProgressElement, LessonStepElement, updateChecks } from './lesson-step.ts';
 import { RUN_EVENT, RunBlockElement, STOP_EVENT, type RunRequest } from './run-block.ts';
@@ -21,6 +22,7 @@ customElements.define('terminal-panel', TerminalPanelElement);
 customElements.define('catch-up-bar', CatchUpBarElement);
 customElements.define('lab-topology', LabTopologyElement);
 customElements.define('lab-startup', LabStartupElement);
+customElements.define('lab-reset', LabResetElement);
 
 const CONNECTION_TEXT: Record<ConnectionState, string> = {
   connecting: 'Connecting…',
@@ -79,6 +81,16 @@ class LessonPage {
       const terminal = (event as CustomEvent<string>).detail;
       if (!this.#session.send({ type: 'interrupt', terminal })) this.#notice('Not connected to the runner; Stop works once the page reconnects.');
     });
+    root.addEventListener(LAB_RESET_EVENT, (event) => {
+      const { clearProgress } = (event as CustomEvent<LabResetRequest>).detail;
+      if (!this.#session.send({ type: 'reset-lab', clearProgress })) {
+        this.#notice('Not connected to the runner; Reset lab works once the page reconnects.');
+        return;
+      }
+      // The runner ends this page's connection; the page reconnects to the fresh lab, whose start
+      // (on a target that reports one) is shown from the beginning.
+      if (this.#startup?.progress) this.#startup.update({ state: 'starting', phases: [] });
+    });
     // A failed start is retried by opening the terminals again (the runner starts the lab anew).
     root.addEventListener(STARTUP_RETRY_EVENT, () => this.#openTerminals());
     root.addEventListener(TOPOLOGY_TOGGLE_EVENT, () => requestAnimationFrame(() => this.#fitAll()));
@@ -111,6 +123,7 @@ class LessonPage {
     const ready = state === 'connected';
     this.#enableRuns();
     this.#catchUp?.setEnabled(ready);
+    this.#root.querySelector<LabResetElement>('lab-reset')?.setEnabled(ready);
     if (!ready) {
       this.#topology?.markStale();
       for (const view of this.#views.values()) view.detach();

@@ -1,4 +1,4 @@
-// A lab's start as the learner sees it, and Stop on a block that hangs, against the runner with the lab target on the scripted lab
+// A lab's start as the learner sees it, Stop on a block that hangs, and Reset lab, against the runner with the lab target on the scripted lab
 // (test/browser/scripted-lab.sh), whose start a test holds or fails with files.
 
 import fs from 'node:fs';
@@ -76,4 +76,41 @@ test('Stop ends a block that hangs, and the terminal is free for the next one', 
   fs.rmSync(control('hold-echo'));
   await block.getByRole('button', { name: /^Run/ }).click();
   await expect(block).toHaveAttribute('data-state', 'passed');
+});
+
+test('Reset lab asks first, then starts a fresh lab; the progress is kept or cleared as the learner chose', async ({ lesson, page }) => {
+  await lesson.open('01-first-steps');
+  const hello = lesson.block('01-first-steps/hello/1');
+  await hello.getByRole('button', { name: /^Run/ }).click();
+  await expect(hello).toHaveAttribute('data-state', 'passed');
+  await page.locator('.terminal__screen[data-terminal-screen="shell"] .xterm').click();
+  await page.keyboard.type('touch made-before-the-reset && echo "pid $$"\n');
+  await expect.poll(() => lesson.terminalText('shell')).toMatch(/^pid \d+$/m);
+  const oldShell = (await lesson.terminalText('shell')).match(/^pid (\d+)$/m)![1];
+
+  const reset = page.getByRole('button', { name: 'Reset lab' });
+  const dialog = page.getByRole('dialog', { name: 'Reset your lab?' });
+  await reset.click();
+  await expect(dialog).toBeVisible();
+  await page.screenshot({ path: test.info().outputPath('reset-dialog.png') });
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await expect(dialog).toBeHidden();
+  await expect(page.locator('connection-status')).toHaveAttribute('data-state', 'connected');
+
+  await reset.click();
+  await dialog.getByRole('button', { name: 'Reset lab' }).click();
+  // A fresh lab: a new shell, and nothing the learner made in the old one.
+  await expect(page.locator('connection-status')).toHaveAttribute('data-state', 'connected');
+  await page.locator('.terminal__screen[data-terminal-screen="shell"] .xterm').click();
+  await expect.poll(async () => {
+    await page.keyboard.type('echo "pid $$ files $(ls | wc -l)"\n');
+    return (await lesson.terminalText('shell')).match(/^pid (\d+) files (\d+)$/m)?.slice(1);
+  }).toEqual([expect.not.stringMatching(`^${oldShell}$`), '0']);
+  await expect(hello).toHaveAttribute('data-state', 'passed');
+
+  await reset.click();
+  await dialog.getByLabel('Clear them too, and start the course over').check();
+  await dialog.getByRole('button', { name: 'Reset lab' }).click();
+  await expect(hello).toHaveAttribute('data-state', 'idle');
+  await expect(page.locator('lesson-progress [data-role="progress-text"]')).toHaveText('0 of 3 steps done');
 });
