@@ -9,6 +9,7 @@ import { normaliseCommand, type FinishedCommand, type RunningCommand } from './c
 import type { Course, IndexedBlock } from './manifest.ts';
 import type { BlockStatus, CheckResult, ErrorCode, ServerMessage, StartupProgress, StepStatus } from './protocol.ts';
 import type { ProgressStore } from './progress-store.ts';
+import { restartNote, ScreenKeeper } from './screen-keeper.ts';
 import { createShellNonce } from './shell-marks.ts';
 import type { Observation, ShellIntegration, Target } from './target.ts';
 import { TerminalSession, type Attachment, type Job } from './terminal-session.ts';
@@ -61,6 +62,8 @@ export class Learner {
   #catchUp: AbortController | null = null;
   /** The live lab graph, observed while a page of this learner shows it. */
   readonly topology: TopologyWatch;
+  /** Each open terminal's screen kept in the store (for a runner restart after a crash). */
+  readonly #screenKeepers = new Map<string, ScreenKeeper>();
   /** The learner's environment start as the target last told it (slow-starting targets only). */
   #startup: StartupProgress | undefined;
   readonly #startupWatch: Observation | undefined;
@@ -142,6 +145,9 @@ export class Learner {
     const shell = await this.#ctx.target.shell(this.id, name, integration);
     if (!shell.ok) return { ok: false, code: 'spawn-failed', message: `Cannot start terminal "${name}": ${shell.message}` };
     if (this.#disposed) return { ok: false, code: 'spawn-failed', message: `Cannot start terminal "${name}": the session has ended` };
+    // A screen kept from a shell the runner did not end (it was killed): shown above the new shell.
+    const saved = this.#ctx.store.screen(this.id, name);
+    let keeper: ScreenKeeper | undefined;
     let terminal: TerminalSession;
     try {
       terminal = new TerminalSession({
@@ -149,9 +155,17 @@ export class Learner {
         nonce,
         cols: size.cols,
         rows: size.rows,
+        ...(saved ? { restoredScreen: saved.screen + restartNote(saved.running) } : {}),
         listener: {
-          onCommandStart: (command, job) => this.#onCommandStart(name, command, job),
-          onCommandDone: (command, job) => this.#onCommandDone(name, command, job),
+          onOutput: () => keeper?.changed(),
+          onCommandStart: (command, job) => {
+            keeper?.changed();
+            this.#onCommandStart(name, command, job);
+          },
+          onCommandDone: (command, job) => {
+            keeper?.changed();
+            this.#onCommandDone(name, command, job);
+          },
           onExit: (exitCode) => this.#onTerminalExit(name, terminal, exitCode),
         },
       });
@@ -163,13 +177,21 @@ export class Learner {
       };
     }
     this.#terminals.set(name, terminal);
+    const started = terminal;
+    keeper = new ScreenKeeper(() => started.snapshot(), (screen) => this.#ctx.store.putScreen(this.id, name, screen));
+    this.#screenKeepers.set(name, keeper);
     this.#ctx.log(`learner ${this.id}: terminal ${name} started (pid ${terminal.pid})`);
     this.#ctx.onChange?.(this);
     return { ok: true, terminal };
   }
 
   #onTerminalExit(name: string, terminal: TerminalSession, exitCode: number | null): void {
-    if (this.#terminals.get(name) === terminal) this.#terminals.delete(name);
+    if (this.#terminals.get(name) === terminal) {
+      this.#terminals.delete(name);
+      this.#screenKeepers.get(name)?.dispose();
+      this.#screenKeepers.delete(name);
+      this.#ctx.store.deleteScreens(this.id, name);
+    }
     this.#recognised.delete(name);
     for (const page of this.#pages) {
       const attachment = page.attachments.get(name);
@@ -437,6 +459,10 @@ export class Learner {
     this.#catchUp?.abort();
     for (const page of this.#pages) page.attachments.clear();
     this.#pages.clear();
+    // The runner ends these shells itself: nothing to restore later.
+    for (const keeper of this.#screenKeepers.values()) keeper.dispose();
+    this.#screenKeepers.clear();
+    this.#ctx.store.deleteScreens(this.id);
     const terminals = [...this.#terminals.values()];
     this.#terminals.clear();
     for (const terminal of terminals) terminal.dispose();

@@ -42,6 +42,37 @@ describe('ProgressStore', () => {
     store.close();
   });
 
+  it('forgets every step and block of one learner when they clear their progress, and no one else\'s', () => {
+    const store = ProgressStore.open(freshDir());
+    store.putStep('alice', { step: 'l1/s1', state: 'passed', results: [] });
+    store.putBlock('alice', { block: 'l2/s1/1', state: 'passed', results: [] });
+    store.putStep('bob', { step: 'l1/s1', state: 'passed', results: [] });
+    store.resetProgress('alice');
+    assert.deepEqual(store.steps('alice'), []);
+    assert.deepEqual(store.blocks('alice'), []);
+    assert.equal(store.steps('bob').length, 1);
+    store.close();
+  });
+
+  it('keeps each terminal\'s last screen across reopening, until the runner forgets it', () => {
+    const dir = freshDir();
+    const store = ProgressStore.open(dir);
+    store.putScreen('alice', 'host', { screen: 'old', running: 'sleep 5' });
+    store.putScreen('alice', 'host', { screen: '$ ls\r\nnotes.txt', running: 'sleep 500' });
+    store.putScreen('alice', 'leaf10', { screen: 'leaf10# ' });
+    store.putScreen('bob', 'host', { screen: 'bob$ ' });
+    store.close();
+    const again = ProgressStore.open(dir);
+    assert.deepEqual(again.screen('alice', 'host'), { screen: '$ ls\r\nnotes.txt', running: 'sleep 500' });
+    assert.deepEqual(again.screen('alice', 'leaf10'), { screen: 'leaf10# ' });
+    again.deleteScreens('alice', 'host');
+    assert.equal(again.screen('alice', 'host'), undefined);
+    again.deleteScreens('alice');
+    assert.equal(again.screen('alice', 'leaf10'), undefined);
+    assert.deepEqual(again.screen('bob', 'host'), { screen: 'bob$ ' });
+    again.close();
+  });
+
   it('refuses a file that is not a database, naming it and leaving it as it is', () => {
     const dir = freshDir();
     ProgressStore.open(dir).close();

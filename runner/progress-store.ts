@@ -46,12 +46,25 @@ const MIGRATIONS: readonly string[] = [
      learner TEXT PRIMARY KEY,
      admitted_at INTEGER NOT NULL
    );`,
+  // Each terminal's screen as the learner last saw it (runner/screen-keeper.ts), so that a runner
+  // killed with SIGKILL shows it again after a restart; `running` is the command that was running.
+  `CREATE TABLE screens (
+     learner TEXT NOT NULL,
+     terminal TEXT NOT NULL,
+     screen TEXT NOT NULL,
+     running TEXT,
+     saved_at INTEGER NOT NULL,
+     PRIMARY KEY (learner, terminal)
+   );`,
 ];
 
 export const PROGRESS_DB_FILE = 'progress.db';
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 const resultsSchema = z.array(checkResultSchema);
+
+/** A terminal's screen as serialized by the runner's mirror, and the command running then. */
+export type SavedScreen = { screen: string; running?: string };
 
 export class ProgressStoreError extends Error {
   override name = 'ProgressStoreError';
@@ -87,6 +100,13 @@ export class ProgressStore {
       blocks: prepare(`SELECT block, state, exit_code, duration_ms, results, updated_at FROM block_states WHERE learner = ? ORDER BY block`),
       deleteSteps: prepare(`DELETE FROM step_states WHERE learner = ? AND step LIKE ? ESCAPE '\\'`),
       deleteBlocks: prepare(`DELETE FROM block_states WHERE learner = ? AND block LIKE ? ESCAPE '\\'`),
+      putScreen: prepare(
+        `INSERT INTO screens (learner, terminal, screen, running, saved_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (learner, terminal) DO UPDATE SET screen = excluded.screen, running = excluded.running, saved_at = excluded.saved_at`,
+      ),
+      screen: prepare(`SELECT screen, running FROM screens WHERE learner = ? AND terminal = ?`),
+      deleteScreen: prepare(`DELETE FROM screens WHERE learner = ? AND terminal = ?`),
+      deleteScreens: prepare(`DELETE FROM screens WHERE learner = ?`),
       admit: prepare(`INSERT INTO admitted_learners (learner, admitted_at) VALUES (?, ?) ON CONFLICT (learner) DO NOTHING`),
       admitted: prepare(`SELECT 1 AS yes FROM admitted_learners WHERE learner = ?`),
     };
@@ -192,6 +212,24 @@ export class ProgressStore {
         results: parseResults(row.results),
       }),
     );
+  }
+
+  /** Keeps a terminal's screen (serialized) and the command running in it, replacing the last one. */
+  putScreen(learner: string, terminal: string, saved: SavedScreen, now = Date.now()): void {
+    this.#statements.putScreen!.run(learner, terminal, saved.screen, saved.running ?? null, now);
+  }
+
+  /** A terminal's kept screen, if its shell was not ended by the runner (a crash). */
+  screen(learner: string, terminal: string): SavedScreen | undefined {
+    const row = this.#statements.screen!.get(learner, terminal) as Row | undefined;
+    if (!row) return undefined;
+    return { screen: String(row.screen), ...(row.running === null ? {} : { running: String(row.running) }) };
+  }
+
+  /** Forgets one terminal's screen, or with no terminal every screen of the learner (their shells ended). */
+  deleteScreens(learner: string, terminal?: string): void {
+    if (terminal === undefined) this.#statements.deleteScreens!.run(learner);
+    else this.#statements.deleteScreen!.run(learner, terminal);
   }
 
   /** Forgets a learner's steps and blocks of one lesson. */

@@ -75,6 +75,8 @@ export type Job = {
 export type SubmitResult = 'sent' | 'queued' | 'busy';
 
 export type TerminalListener = {
+  /** The shell printed something (the screen changed). */
+  onOutput?(): void;
   onCommandStart?(command: RunningCommand, job: Job | undefined): void;
   onCommandDone?(command: FinishedCommand, job: Job | undefined): void;
   onExit?(exitCode: number | null): void;
@@ -86,6 +88,8 @@ export type TerminalSessionOptions = {
   cols: number;
   rows: number;
   listener: TerminalListener;
+  /** Drawn before the shell's first output: the screen an earlier shell left (a runner restart). */
+  restoredScreen?: string;
 };
 
 type InFlight = { job: Job; depth: number; started: RunningCommand | null };
@@ -126,6 +130,7 @@ export class TerminalSession {
     });
     this.#serializer = new serialize.SerializeAddon();
     this.#mirror.loadAddon(this.#serializer);
+    if (options.restoredScreen) this.#mirror.write(options.restoredScreen);
     this.#tracker = new CommandTracker({
       onPrompt: () => this.#onPrompt(),
       onCommandStart: (command) => this.#onCommandStart(command),
@@ -186,6 +191,7 @@ export class TerminalSession {
   }
 
   #output(text: string): void {
+    this.#listener.onOutput?.();
     const bytes = Buffer.byteLength(text);
     this.#mirrorPending += bytes;
     this.#mirror.write(text, () => {
@@ -254,6 +260,16 @@ export class TerminalSession {
       this.#flush();
     });
     return attachment;
+  }
+
+  /** The screen as a page would get it now, and the command running, once the mirror has caught up. */
+  snapshot(): Promise<{ screen: string; running?: string }> {
+    return new Promise((resolve) => {
+      this.#mirror.write('', () => {
+        const running = this.runningCommand;
+        resolve({ screen: this.#serializer.serialize({ scrollback: MIRROR_SCROLLBACK_LINES }), ...(running === undefined ? {} : { running }) });
+      });
+    });
   }
 
   /** Counts the restored screen against the page's window (it draws and acks it like output). */
