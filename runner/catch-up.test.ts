@@ -13,8 +13,11 @@ const manifest: CourseManifest = {
   version: 1,
   lessons: [
     { id: 'two', title: 'Two', order: 2, terminals: [{ name: 'a', title: 'A' }], steps: [
-      { id: 'two/x', title: 'X', checks: [], blocks: [block('two/x/1')] },
+      { id: 'two/x', title: 'X', checks: [], blocks: [block('two/x/1')], lasting: false },
       { id: 'two/y', title: 'Y', checks: [], blocks: [block('two/y/1')] },
+    ] },
+    { id: 'three', title: 'Three', order: 3, terminals: [{ name: 'a', title: 'A' }], steps: [
+      { id: 'three/z', title: 'Z', checks: [], blocks: [block('three/z/1')] },
     ] },
     { id: 'one', title: 'One', order: 1, terminals: [{ name: 'a', title: 'A' }, { name: 'b', title: 'B' }], steps: [
       { id: 'one/probe', title: 'Probe', checks: [], blocks: [block('one/probe/1', 'b'), block('one/probe/2', 'a')] },
@@ -39,9 +42,18 @@ describe('catch-up plan', () => {
     assert.deepEqual(plan.plan.steps.map((s) => s.id), ['one/probe', 'one/stop', 'two/x']);
   });
 
+  it('skips, for a later lesson, an earlier lesson\'s step whose effect does not outlast it; within its lesson, runs it', () => {
+    const later = catchUpPlan(course, 'three');
+    assert.ok(later.ok);
+    assert.deepEqual(later.plan.steps.map((s) => s.id), ['one/probe', 'one/stop', 'two/y']);
+    const within = catchUpPlan(course, 'two', 'two/y');
+    assert.ok(within.ok);
+    assert.deepEqual(within.plan.steps.map((s) => s.id), ['one/probe', 'one/stop', 'two/x']);
+  });
+
   it('names the steps there are when asked for one that is not', () => {
     assert.deepEqual(catchUpPlan(course, 'two', 'two/z'), { ok: false, message: 'Unknown step "two/z" in lesson "two"; its steps: two/x, two/y' });
-    assert.deepEqual(catchUpPlan(course, 'three'), { ok: false, message: 'Unknown lesson "three"; this course has: two, one' });
+    assert.deepEqual(catchUpPlan(course, 'four'), { ok: false, message: 'Unknown lesson "four"; this course has: two, three, one' });
   });
 
   it('leaves running only a block whose terminal\'s next block interrupts it', () => {

@@ -10,7 +10,7 @@
 // decided once that block has ended too.
 
 import type { Course, IndexedBlock } from './manifest.ts';
-import type { BlockStatus, CatchUpStatusMessage, CheckResult, ErrorCode, Step, StepStatus } from './protocol.ts';
+import type { BlockStatus, CatchUpStatusMessage, CheckResult, CourseManifest, ErrorCode, Step, StepStatus } from './protocol.ts';
 
 /** A block gets this long to finish during a catch-up (`lab up --wait` and friends take seconds). */
 export const CATCH_UP_BLOCK_TIMEOUT_MS = 180_000;
@@ -24,21 +24,36 @@ export type CatchUpHost = {
   runBlock(indexed: IndexedBlock, interrupt: boolean): Promise<{ ok: true } | { ok: false; code: ErrorCode; message: string }>;
   /** Every block and step status the learner sets, as it sets it; returns the unsubscribe. */
   onStatus(listener: (event: StatusEvent) => void): () => void;
+  /** Ends any failure injected in the lab (a catch-up stopped between a `lab fail` and its restore); says what it ended. */
+  endFailures?(): Promise<string | undefined>;
 };
 
 export type CatchUpPlan = { lesson: string; step?: string; steps: Step[] };
 
-/** The steps to run before `lesson` (or before `step` of it), in course order. */
-export function catchUpPlan(course: Course, lesson: string, step?: string): { ok: true; plan: CatchUpPlan } | { ok: false; message: string } {
-  const target = course.lessons.get(lesson);
-  if (!target) return { ok: false, message: `Unknown lesson "${lesson}"; this course has: ${[...course.lessons.keys()].join(', ')}` };
+/**
+ * The steps of the lessons before `lesson` that its start needs, in course order: all but those
+ * whose effect does not outlast their own lesson (`lasting: false`: they only look, or a later
+ * step of their lesson undoes what they did, as a failure and its restore).
+ */
+export function lessonStartSteps(manifest: CourseManifest, lesson: string): Step[] {
   // Stable sort: lessons with the same order keep the manifest's order.
-  const ordered = [...course.manifest.lessons].sort((a, b) => a.order - b.order);
+  const ordered = [...manifest.lessons].sort((a, b) => a.order - b.order);
   const steps: Step[] = [];
   for (const earlier of ordered) {
     if (earlier.id === lesson) break;
-    steps.push(...earlier.steps);
+    steps.push(...earlier.steps.filter((candidate) => candidate.lasting !== false));
   }
+  return steps;
+}
+
+/**
+ * The steps to run before `lesson` (lessonStartSteps), and before `step` of it every earlier step
+ * of that lesson (a step may need what an earlier one of its lesson did for a while).
+ */
+export function catchUpPlan(course: Course, lesson: string, step?: string): { ok: true; plan: CatchUpPlan } | { ok: false; message: string } {
+  const target = course.lessons.get(lesson);
+  if (!target) return { ok: false, message: `Unknown lesson "${lesson}"; this course has: ${[...course.lessons.keys()].join(', ')}` };
+  const steps = lessonStartSteps(course.manifest, lesson);
   if (step !== undefined) {
     const index = target.steps.findIndex((s) => s.id === step);
     if (index < 0) {
@@ -184,8 +199,17 @@ export async function runCatchUp(
   let final: CatchUpStatusMessage;
   try {
     const failure = await run();
+    // A catch-up that stops never leaves the lab with a failure injected.
+    const ended = failure ? await host.endFailures?.() : undefined;
     final = failure
-      ? { ...base, state: 'failed', done, ...(failure.block ? { block: failure.block } : {}), message: `Catch-up stopped: ${failure.message}.`, results: failure.results }
+      ? {
+          ...base,
+          state: 'failed',
+          done,
+          ...(failure.block ? { block: failure.block } : {}),
+          message: `Catch-up stopped: ${failure.message}.${ended ? ` ${ended}` : ''}`,
+          results: failure.results,
+        }
       : {
           ...base,
           state: 'passed',

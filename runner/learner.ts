@@ -417,6 +417,7 @@ export class Learner {
         this.#statusListeners.add(listener);
         return () => this.#statusListeners.delete(listener);
       },
+      endFailures: async () => (this.#disposed ? undefined : await this.#ctx.target.endFailures?.(this.id)),
     };
     const done = runCatchUp(host, this.#ctx.course, planned.plan, (message) => this.#broadcast(lesson, message), { signal: controller.signal })
       .then((final) => this.#ctx.log(`learner ${this.id}: catch-up to ${step ?? lesson} ${final.state}: ${final.message}`))

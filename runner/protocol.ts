@@ -120,6 +120,11 @@ export const stepSchema = z.object({
   title: z.string().min(1).max(200),
   blocks: z.array(blockSchema),
   checks: z.array(stateCheckSchema),
+  /**
+   * False when what the step does to the lab does not outlast its lesson (it only looks, or a later
+   * step of the lesson undoes it): catching up to a later lesson skips it. Absent means true.
+   */
+  lasting: z.boolean().optional(),
 });
 export type Step = z.infer<typeof stepSchema>;
 

@@ -55,6 +55,12 @@ export interface Target {
   watchStartup?(learner: string, listener: (progress: StartupProgress) => void): Observation;
   /** Optional (with watchStartup): resolves once the learner's environment is ready for blocks, or why it is not. */
   whenReady?(learner: string): Promise<{ ok: true } | TargetFailure>;
+  /**
+   * Optional, for a target that can fail parts of itself on purpose (the lab's `lab fail`): ends
+   * every such failure in the learner's environment, after a catch-up that stopped half-way. Says
+   * what it ended, or undefined when nothing had failed.
+   */
+  endFailures?(learner: string): Promise<string | undefined>;
   /** Releases everything held for a learner (sandbox, working directory state). Idempotent. */
   disposeLearner(learner: string): Promise<void>;
   /** Releases everything; idempotent. */

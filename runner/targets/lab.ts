@@ -5,6 +5,7 @@
 //   lab --sandbox NAME up --wait --progress  once per learner; shells open once its devices exist
 //   lab --sandbox NAME shell DEVICE          a terminal (the integration via LAB_SHELL_INIT)
 //   lab --sandbox NAME exec DEVICE -- CMD    a state check's hidden command
+//   lab --sandbox NAME restore               after a catch-up that stopped with a failure in effect
 //   lab --sandbox NAME down                  when the learner is reaped or the runner stops
 //   lab --sandbox NAME status --json --watch while a page shows the learner's lab (Target.observe)
 
@@ -186,6 +187,15 @@ export class LabTarget implements Target {
       },
       track: (child, running) => this.#processes.track(learner, child, running),
     });
+  }
+
+  async endFailures(learner: string): Promise<string | undefined> {
+    if (this.#up.get(learner)?.progress.state !== 'ready') return undefined;
+    const restored = await this.#run(learner, ['restore'], DOWN_TIMEOUT_MS);
+    const said = restored.output.trim();
+    if (restored.exitCode !== 0) return `Ending the failures it had made failed (lab restore, exit ${restored.exitCode ?? 'none'}): ${said.slice(-ERROR_TAIL_CHARS)}`;
+    if (said === 'Nothing has failed') return undefined;
+    return `It ended the failures it had made (lab restore): ${said.split('\n').join('; ')}.`;
   }
 
   async disposeLearner(learner: string): Promise<void> {

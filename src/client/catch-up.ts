@@ -56,8 +56,8 @@ export class CatchUpBarElement extends HTMLElement {
     if (this.dataset.state === 'idle') {
       this.#text(
         missing > 0
-          ? `You have not done ${missing} of the ${this.earlierSteps.length} steps before this lesson, and it needs the lab they build. Catch up runs them for you, in order, in the terminals.`
-          : 'You have done every step before this lesson. If your lab was reset, Catch up runs them again.',
+          ? `You have not done ${missing} of the ${this.earlierSteps.length} steps before this lesson that build the lab it needs. Catch up runs them for you, in order, in the terminals.`
+          : 'You have done every step before this lesson that builds its lab. If your lab was reset, Catch up runs them again.',
       );
     }
   }

@@ -6,6 +6,8 @@
 // - A fenced block is runnable when its info string has `run` (see block-meta.ts); a ```text expect
 //   block right after it is its expected output.
 // - `<Step id="..." title="...">` groups the blocks and `<StateCheck>`s of one step; steps do not nest.
+//   `lasting="no"`: what the step does to the lab does not outlast its lesson (it only looks, or a
+//   later step of the lesson undoes it), so catching up to a later lesson skips it.
 // - A run block outside any Step is a step of its own, titled after the heading above it and
 //   identified as `block-N` (N counts such blocks from 1), so it is checked and counts for progress
 //   like any other step.
@@ -29,7 +31,7 @@ export type MdNode = {
 };
 export type MdAttribute = { readonly type: string; readonly name?: string; readonly value?: unknown };
 
-export const STEP_ATTRIBUTES = ['id', 'title'] as const;
+export const STEP_ATTRIBUTES = ['id', 'title', 'lasting'] as const;
 export const STATE_CHECK_ATTRIBUTES = ['command', 'description', 'timeout', 'interval', 'terminal'] as const;
 /** Prefix of the id of a step made by a run block outside any Step. */
 export const IMPLICIT_STEP_PREFIX = 'block-';
@@ -133,14 +135,18 @@ export function extractLesson(input: ExtractInput): ExtractedLesson {
     const attributes = readAttributes(node, STEP_ATTRIBUTES, '<Step>', error);
     const id = attributes.get('id');
     const title = attributes.get('title');
-    if (id === undefined) error(node, '<Step> needs an id, as in <Step id="create-file" title="...">; allowed attributes: id, title');
+    if (id === undefined) error(node, '<Step> needs an id, as in <Step id="create-file" title="...">; allowed attributes: id, title, lasting');
     else if (!idSchema.safeParse(id).success) {
       error(node, `<Step> id "${id}" is not allowed; allowed: lower-case letters, digits, ".", "_" and "-", starting with a letter or digit`);
     }
-    if (title === undefined || title.trim() === '') error(node, '<Step> needs a title, as in <Step id="..." title="Create the file">; allowed attributes: id, title');
+    if (title === undefined || title.trim() === '') error(node, '<Step> needs a title, as in <Step id="..." title="Create the file">; allowed attributes: id, title, lasting');
+    const lasting = attributes.get('lasting');
+    if (lasting !== undefined && lasting !== 'yes' && lasting !== 'no') {
+      error(node, `<Step> lasting="${lasting}" is not allowed; allowed: "no" (what the step does to the lab does not outlast its lesson, so catching up to a later lesson skips it) or "yes" (the default)`);
+    }
     const localId = id ?? `unnamed-${out.stepSites.length + 1}`;
     if (id !== undefined) registerStepId(id, node);
-    const step: Step = { id: `${lessonId}/${localId}`, title: title ?? localId, blocks: [], checks: [] };
+    const step: Step = { id: `${lessonId}/${localId}`, title: title ?? localId, blocks: [], checks: [], ...(lasting === 'no' ? { lasting: false } : {}) };
     out.steps.push(step);
     out.stepSites.push({ step, node, number: out.steps.length });
     current = { step, node };

@@ -62,6 +62,21 @@ describe('the course manifest', () => {
     ]);
   });
 
+  test('a step marked lasting="no" says so in the manifest; any other value is an error naming the allowed ones', () => {
+    const dir = path.join(temp, 'lasting');
+    fs.mkdirSync(dir);
+    const step = (id: string, lasting: string) =>
+      `<Step id="${id}" title="T" lasting="${lasting}">\n\n\`\`\`sh run\ntrue\n\`\`\`\n\n</Step>\n`;
+    fs.writeFileSync(
+      path.join(dir, 'x.mdx'),
+      `---\ntitle: X\norder: 1\nsummary: S.\nminutes: 1\n---\nimport Step from '@lesson-components/Step.astro';\n\n${step('look', 'no')}\n${step('build', 'yes')}\n${step('odd', 'sometimes')}`,
+    );
+    const course = loadCourse({ courseDir: dir, projectRoot: temp });
+    assert.deepEqual(course.manifest.lessons[0]!.steps.map((s) => [s.id, s.lasting]), [['x/look', false], ['x/build', undefined], ['x/odd', undefined]]);
+    assert.equal(course.errors.length, 1);
+    assert.match(course.errors[0]!.message, /^<Step> lasting="sometimes" is not allowed; allowed: "no" .* or "yes" \(the default\)$/);
+  });
+
   test('a missing course folder is an empty course', () => {
     const course = loadCourse({ courseDir: path.join(temp, 'nowhere'), projectRoot: temp });
     assert.deepEqual(course.manifest, { version: 1, lessons: [] });

@@ -9,7 +9,7 @@ test('Catch up is offered on a lesson whose earlier lessons are not done, and st
   await lesson.open('02-two-terminals');
   const bar = page.locator('catch-up-bar');
   await expect(bar).toHaveAttribute('data-offer', 'true');
-  await expect(bar.locator('[data-role="catch-up-text"]')).toHaveText(/You have not done 3 of the 3 steps before this lesson/);
+  await expect(bar.locator('[data-role="catch-up-text"]')).toHaveText(/You have not done 3 of the 3 steps before this lesson that build the lab it needs/);
 
   await bar.getByRole('button', { name: 'Catch up' }).click();
 

@@ -53,6 +53,28 @@ const manifest: CourseManifest = {
         },
       ],
     },
+    {
+      // A lesson that fails a switch, then stops before its restore: what a catch-up must not leave behind.
+      id: 'failing',
+      title: 'Failing',
+      order: 2,
+      terminals: [{ name: 'host', title: 'host' }],
+      steps: [
+        {
+          id: 'failing/fail',
+          title: 'Fail leaf10',
+          checks: [],
+          blocks: [{ id: 'failing/fail/1', terminal: 'host', code: 'lab fail leaf10 --mode link\n', interrupt: false, exitCode: 0, source: { file: 'lessons/failing.mdx', line: 5 } }],
+        },
+        {
+          id: 'failing/broken',
+          title: 'Broken',
+          checks: [],
+          blocks: [{ id: 'failing/broken/1', terminal: 'host', code: 'false\n', interrupt: false, exitCode: 0, source: { file: 'lessons/failing.mdx', line: 9 } }],
+        },
+      ],
+    },
+    { id: 'after', title: 'After', order: 3, terminals: [{ name: 'host', title: 'host' }], steps: [] },
   ],
 };
 
@@ -110,6 +132,18 @@ describe('runner with the lab target', () => {
     page.send({ type: 'run', block: 'lab/flag/1' });
     const flag = await page.stepDone('lab/flag', next);
     assert.equal(flag.state, 'passed', JSON.stringify(flag));
+
+
+    // A catch-up that stops between a `lab fail` and its restore ends the failure it made.
+    await page.close();
+    page = await TestPage.open(fixture!.runner, auth, { lesson: 'after' });
+    const caughtFrom = page.messages.length;
+    page.send({ type: 'catch-up' });
+    const caught = await page.waitFor((m) => m.type === 'catch-up' && m.state !== 'running', 'the catch-up to end', caughtFrom, LAB_WAIT_MS);
+    assert.ok(caught.type === 'catch-up' && caught.state === 'failed' && caught.block === 'failing/broken/1', JSON.stringify(caught));
+    assert.match(caught.message, /It ended the failures it had made \(lab restore\): leaf10: .* up\.$/);
+    const failures = await target.exec(auth.learner, 'host', 'lab restore', LAB_WAIT_MS);
+    assert.equal(failures.output.trim(), 'Nothing has failed');
 
     await page.close();
     page = undefined;
