@@ -51,6 +51,8 @@ export class CourseClient {
   readonly lesson: string;
   readonly #ws: WebSocket;
   readonly messages: ServerMessage[] = [];
+  /** When each of `messages` arrived (performance.now()), for timings. */
+  readonly receivedAt: number[] = [];
   readonly #waiters = new Set<Waiter>();
   readonly #channels = new Map<number, string>();
   readonly #text = new Map<string, string>();
@@ -69,6 +71,7 @@ export class CourseClient {
         const message = parsed.value;
         if (message.type === 'opened') this.#channels.set(message.channel, message.terminal);
         this.messages.push(message);
+        this.receivedAt.push(performance.now());
       }
       for (const wake of this.#waiters) wake();
     });
