@@ -169,7 +169,7 @@ export async function runCatchUp(
           const status = (settled.event as Extract<StatusEvent, { kind: 'block' }>).status;
           if (status.state === 'failed') {
             const at = `${indexed.block.source.file}:${indexed.block.source.line}`;
-            return { block: block.id, message: `block ${block.id} (${at}) failed`, results: status.results };
+            return { block: block.id, message: `step "${step.title}": block ${block.id} (${at}) failed`, results: status.results };
           }
         }
         done++;

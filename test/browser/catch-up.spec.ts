@@ -15,7 +15,7 @@ test('Catch up is offered on a lesson whose earlier lessons are not done, and st
 
   await expect(bar).toHaveAttribute('data-state', 'failed');
   await expect(bar.locator('[data-role="catch-up-text"]')).toHaveText(
-    'Catch-up stopped: block 01-first-steps/wrong-fruit/1 (test/fixture-course/01-first-steps.mdx:61) failed.',
+    'Catch-up stopped: step "Compare with a wrong expectation": block 01-first-steps/wrong-fruit/1 (test/fixture-course/01-first-steps.mdx:61) failed.',
   );
   await expect(bar.locator('.diff__del')).toHaveText(['-cherries']);
   await expect(bar.locator('.diff__add')).toHaveText(['+bananas']);

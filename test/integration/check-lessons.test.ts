@@ -64,7 +64,7 @@ describe('check:lessons', () => {
 
     const bad = await check('--from', '04-failing-command/read-leaves');
     assert.equal(bad.code, 1, bad.output);
-    assert.match(bad.output, /✗ catch-up to 04-failing-command\/read-leaves .*Catch-up stopped: block 02-wrong-line\/list-spines\/1 \(test\/broken-course\/02-wrong-line\.mdx:14\) failed\./);
+    assert.match(bad.output, /✗ catch-up to 04-failing-command\/read-leaves .*Catch-up stopped: step "[^"]+": block 02-wrong-line\/list-spines\/1 \(test\/broken-course\/02-wrong-line\.mdx:14\) failed\./);
     assert.match(bad.output, /✗ 04-failing-command \(catch-up\): /);
   });
 

@@ -186,7 +186,7 @@ describe('runner catch-up', () => {
     const { page, final, trail } = await catchUp('last');
     assert.equal(final.state, 'failed');
     assert.equal(final.block, 'broken/bad/1');
-    assert.equal(final.message, 'Catch-up stopped: block broken/bad/1 (lessons/x.mdx:1) failed.');
+    assert.equal(final.message, 'Catch-up stopped: step "Bad": block broken/bad/1 (lessons/x.mdx:1) failed.');
     assert.match(final.results[0]?.diff ?? '', /-yes\n\+nope/);
     assert.equal(trail.includes('never'), false, 'nothing after the failed block ran');
     await page.close();
