@@ -2,7 +2,7 @@
 // no namespace, veth, mount or process.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
 import { keeperOf, lab, labOk, poll, processesInPidNamespace, stateRoot, teardown, uniqueSandbox } from './lab-support.ts';
 import { LAB_WAIT_MS, LAB_TEST_TIMEOUT_MS } from '../support/deadlines.ts';
@@ -16,22 +16,31 @@ interface HostView {
   daemons: string[];
 }
 
+/** Every routing daemon running on the machine, as "PID NAME" (read from /proc: pgrep warns about a long pattern). */
+function routingDaemons(): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    let comm: string;
+    try {
+      comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    } catch {
+      continue; // gone meanwhile
+    }
+    if (DAEMONS.includes(comm)) found.push(`${pid} ${comm}`);
+  }
+  return found;
+}
+
 /** What the host shows of labs: its netns list, lab-named links, lab mounts, routing daemons. */
 function hostView(sandbox: string): HostView {
   const netns = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
   const links = (JSON.parse(execFileSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' })) as { ifname: string }[]).map((l) => l.ifname);
   const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.includes(`lab-${sandbox}-`));
-  let daemons = '';
-  try {
-    daemons = execFileSync('pgrep', ['-a', '-x', DAEMONS.join('|')], { encoding: 'utf8' });
-  } catch {
-    daemons = ''; // pgrep exits 1 when nothing matches
-  }
   return {
     netns,
     labLinks: links.filter((name) => /^(swp\d|enp0s[89]|VLAN10|cali)/.test(name)),
     mounts,
-    daemons: daemons.split('\n').filter(Boolean),
+    daemons: routingDaemons(),
   };
 }
 
