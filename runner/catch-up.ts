@@ -141,7 +141,7 @@ export async function runCatchUp(
   };
 
   const run = async (): Promise<Failure | null> => {
-    for (const step of plan.steps) {
+    for (const [stepIndex, step] of plan.steps.entries()) {
       // A step without blocks is never run by the runner (its checks follow its blocks): nothing to do.
       if (step.blocks.length === 0) continue;
       const from = events.length;
@@ -149,7 +149,7 @@ export async function runCatchUp(
         if (options.signal?.aborted) return { block: block.id, message: 'the catch-up was stopped', results: [] };
         const indexed = course.blocks.get(block.id);
         if (!indexed) throw new Error(`block ${block.id} is not in the course index`);
-        send({ ...base, state: 'running', done, block: block.id, message: `running ${block.id}`, results: [] });
+        send({ ...base, state: 'running', done, block: block.id, message: `step ${stepIndex + 1} of ${plan.steps.length}, "${step.title}"`, results: [] });
         const mark = events.length;
         const submitted = await host.runBlock(indexed, block.interrupt);
         if (!submitted.ok) return { block: block.id, message: `block ${block.id} could not run: ${submitted.message}`, results: [] };

@@ -76,7 +76,7 @@ export class CatchUpBarElement extends HTMLElement {
     this.#running = message.state === 'running';
     this.setEnabled(!this.#running);
     if (message.state === 'running') {
-      this.#text(`Catching up: ${message.done} of ${message.total} blocks done${message.block ? ` · running ${message.block}` : ''}`);
+      this.#text(`Catching up: ${message.message} (${message.done} of ${message.total} blocks done)`);
       this.#detail(null);
       return;
     }
