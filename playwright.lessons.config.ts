@@ -59,6 +59,8 @@ export default defineConfig({
   projects: [
     { name: 'broken-course', testMatch: 'broken-course.spec.ts', use: { baseURL: `http://127.0.0.1:${BROKEN_PORT}/` } },
     { name: 'course', testMatch: 'course.spec.ts', use: { baseURL: `http://127.0.0.1:${COURSE_PORT}/` } },
+    // A learner of their own, on the same runner: Catch up into the last lesson from a fresh lab.
+    { name: 'catch-up', testMatch: 'catch-up.spec.ts', use: { baseURL: `http://127.0.0.1:${COURSE_PORT}/` } },
   ],
   webServer: [
     {

@@ -259,7 +259,8 @@ export const startupPhaseSchema = z.object({
   phase: z.string().min(1).max(40),
   /** For the learner ("BGP fabric"). */
   label: z.string().min(1).max(80),
-  state: z.enum(['pending', 'running', 'done', 'skipped']),
+  /** `failed`: the phase that was running when the start failed. */
+  state: z.enum(['pending', 'running', 'done', 'skipped', 'failed']),
   /** How far a running phase is ("9 of 16 sessions Established"). */
   detail: z.string().max(200).optional(),
   /** How long a finished phase took. */

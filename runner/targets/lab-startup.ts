@@ -100,7 +100,11 @@ export class LabStartup {
       this.#state = 'failed';
       this.#message = `The lab did not start: ${why}`;
       this.#detail = [...this.#log, ...errors].join('\n').slice(-DETAIL_CHARS);
-      for (const phase of this.#phases) if (phase.state === 'running') phase.state = 'pending';
+      for (const phase of this.#phases) {
+        if (phase.state !== 'running') continue;
+        phase.state = 'failed';
+        delete phase.detail;
+      }
       outcome = { ok: false, message: this.#message };
     }
     this.#devicesExist(outcome);

@@ -18,6 +18,7 @@ case "$1" in
   up)
     echo '{"plan":[{"phase":"sandbox","label":"Sandbox"},{"phase":"devices","label":"Devices"},{"phase":"fabric","label":"BGP fabric"}]}'
     echo '{"phase":"sandbox","state":"done","seconds":0.2}'
+    echo '{"phase":"devices","state":"running"}'
     [[ -n "$FAKE_LAB_UP_FAILS" ]] && { echo '{"log":"making the sandbox"}'; echo "lab: sandbox: unshare: Operation not permitted" >&2; exit 1; }
     echo '{"phase":"devices","state":"done","seconds":1.5}'
     echo '{"phase":"fabric","state":"running","detail":"3 of 16 sessions Established"}'
@@ -119,7 +120,7 @@ describe('LabTarget', () => {
     assert.equal(failed?.state, 'failed');
     assert.equal(failed?.message, 'The lab did not start: sandbox: unshare: Operation not permitted');
     assert.equal(failed?.detail, 'making the sandbox\nlab: sandbox: unshare: Operation not permitted');
-    assert.deepEqual(failed?.phases.map((phase) => phase.state), ['done', 'pending', 'pending']);
+    assert.deepEqual(failed?.phases.map((phase) => phase.state), ['done', 'failed', 'pending'], 'the phase that was running is the one that failed');
     assert.deepEqual(await target.whenReady(learner), result, 'a check or block after a failed start tries again, and says why');
     assert.equal(seen.filter((progress) => progress.state === 'starting').length >= 2, true, 'the retry is reported as a new start');
     assert.equal(calls().filter((c) => c.includes(' up --wait')).length, 2);

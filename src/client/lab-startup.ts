@@ -11,6 +11,7 @@ const PHASE_MARK: Record<StartupProgress['phases'][number]['state'], string> = {
   running: '◐',
   done: '✓',
   skipped: '–',
+  failed: '✗',
 };
 
 export class LabStartupElement extends HTMLElement {
@@ -75,6 +76,7 @@ export class LabStartupElement extends HTMLElement {
           phase.state === 'done' && phase.seconds !== undefined ? `${phase.seconds.toFixed(1)} s`
           : phase.state === 'running' ? (phase.detail ?? 'working…')
           : phase.state === 'skipped' ? 'not needed'
+          : phase.state === 'failed' ? 'failed here'
           : '';
         item.append(mark, label, note);
         return item;

@@ -45,6 +45,7 @@ test('a failed start says why in one sentence, with the lab log folded away, and
   const startup = page.locator('lab-startup');
   await expect(startup.locator('[data-role="title"]')).toHaveText('Your lab did not start');
   await expect(startup.locator('[data-role="message"]')).toHaveText('The lab did not start: Not Established within the 1800 s wait: leaf10:10.0.0.0');
+  await expect(startup.locator('li[data-state="failed"]')).toHaveText(/Switches, nodes and links/);
   const details = startup.locator('details');
   await expect(details.locator('pre')).toBeHidden();
   await details.locator('summary').click();

@@ -49,7 +49,7 @@ async function pollUntil<T>(probe: () => Promise<T | null>, timeoutMs: number): 
   }
 }
 
-function terminalText(page: Page, name: string): Promise<string> {
+export function terminalText(page: Page, name: string): Promise<string> {
   return page
     .evaluate((terminal) => (window as unknown as { courseTerminalText(name: string): string }).courseTerminalText(terminal), name)
     .catch((error: Error) => `(could not read the terminal: ${error.message})`);
