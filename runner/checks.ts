@@ -18,7 +18,10 @@ const CHECK_OUTPUT_TAIL_CHARS = 2000;
 export function blockResults(indexed: IndexedBlock, finished: FinishedCommand): CheckResult[] {
   const results: CheckResult[] = [];
   const { block, pattern } = indexed;
-  if (block.exitCode !== undefined) {
+  if (finished.exitCode === null) {
+    // Its end was seen (a prompt came back) but not its exit status: it cannot be called a pass.
+    results.push({ check: 'exit-code', passed: false, message: 'ended without reporting its exit status (interrupted before the shell could say)' });
+  } else if (block.exitCode !== undefined) {
     const passed = finished.exitCode === block.exitCode;
     results.push({
       check: 'exit-code',

@@ -19,7 +19,8 @@ export type RunningCommand = {
   truncated: boolean;
 };
 
-export type FinishedCommand = RunningCommand & { exitCode: number; durationMs: number };
+/** `exitCode` is null for a command that ended without its D mark (a prompt came first: the mark was cut off). */
+export type FinishedCommand = RunningCommand & { exitCode: number | null; durationMs: number };
 
 export type TrackerListener = {
   /** The shell at `depth` shows its prompt and waits for input. */
@@ -80,9 +81,18 @@ export class CommandTracker {
     }
   }
 
+  /**
+   * Ends the open commands at `depth` and deeper (with `inclusive`) or only deeper: commands whose D
+   * mark never came (a nested shell that exited, a Ctrl-C that cut the prompt's hook short) are
+   * reported done with no exit code, innermost first, so nothing waits on them for ever.
+   */
   #closeDeeperThan(depth: number, inclusive: boolean): void {
-    this.#open = this.#open.filter((c) => (inclusive ? c.depth < depth : c.depth <= depth));
+    const ended = this.#open.filter((c) => (inclusive ? c.depth >= depth : c.depth > depth));
+    this.#open = this.#open.filter((c) => !ended.includes(c));
     for (const d of [...this.#pendingLine.keys()]) if (d > depth) this.#pendingLine.delete(d);
+    for (const command of ended.reverse()) {
+      this.#listener.onCommandDone?.({ ...command, exitCode: null, durationMs: Math.max(0, this.#now() - command.startedAt) });
+    }
   }
 
   #mark(mark: ShellMark): void {
@@ -121,6 +131,7 @@ export class CommandTracker {
       }
       case 'command-done': {
         const command = this.#open.find((c) => c.depth === mark.depth);
+        if (command) this.#open = this.#open.filter((c) => c !== command);
         this.#closeDeeperThan(mark.depth, true);
         if (command) {
           this.#listener.onCommandDone?.({

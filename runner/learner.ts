@@ -295,7 +295,7 @@ export class Learner {
     this.#setBlock(indexed, {
       block: indexed.block.id,
       state: results.every((r) => r.passed) ? 'passed' : 'failed',
-      exitCode: command.exitCode,
+      ...(command.exitCode === null ? {} : { exitCode: command.exitCode }),
       durationMs: command.durationMs,
       results,
     });

@@ -147,12 +147,20 @@ describe('CommandTracker', () => {
       finished.map((c) => [c.depth, c.commandLine, c.exitCode]),
       [
         [1, 'echo inner', 0],
+        // The nested shell ended while running `exit`: done, with no exit status of its own.
+        [1, 'exit', null],
         [0, 'bash', 4],
       ],
     );
-    assert.equal(finished[1]!.output, '$$ inner\r\n$$ exit\r\n');
+    assert.equal(finished[2]!.output, '$$ inner\r\n$$ exit\r\n');
     assert.deepEqual(prompts, [0, 1, 1, 0]);
     assert.equal(tracker.promptDepth, 0);
+  });
+
+  it('ends a command whose D mark never came (a Ctrl-C cut the prompt hook short) when the next prompt starts, with no exit status', () => {
+    const { finished, prompts } = track(`${A()}$ ${B()}${E('sleep 500')}${C()}^C\r\n${A()}$ ${B()}`);
+    assert.deepEqual(finished.map((c) => [c.commandLine, c.exitCode, c.output]), [['sleep 500', null, '^C\r\n']]);
+    assert.deepEqual(prompts, [0, 0]);
   });
 
   it('tracks a subshell that reports nothing as part of its command', () => {

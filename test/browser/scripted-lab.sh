@@ -4,7 +4,7 @@
 # $SCRIPTED_LAB_DIR:
 #   hold-fabric      while it exists, `up` waits in its BGP fabric phase (devices exist, shells open)
 #   fail-next-up     the next `up` fails the way a real one does, and removes the file (so Retry works)
-#   hold-echo        while it exists, `echo` in a lab shell waits (a block that hangs, for Stop)
+#   hold-echo        while it exists, `echo` in a lab shell hangs (a block that hangs, for Stop)
 set -u
 dir="${SCRIPTED_LAB_DIR:?SCRIPTED_LAB_DIR is not set}"
 [[ "${1:-}" == check ]] && { echo "scripted lab: no sandboxes, plain local shells"; exit 0; }
@@ -33,7 +33,8 @@ case "$1" in
     phase fabric done '"seconds":2.5'
     ;;
   shell)
-    echo() { while [[ -e "$SCRIPTED_LAB_DIR/hold-echo" ]]; do sleep 0.1; done; builtin echo "$@"; }
+    # One long sleep, not a polling loop: a Ctrl-C then always finds it in the foreground.
+    echo() { if [[ -e "$SCRIPTED_LAB_DIR/hold-echo" ]]; then sleep 600; fi; builtin echo "$@"; }
     export -f echo
     cd "$home" && exec bash --noprofile --rcfile "$LAB_SHELL_INIT" -i ;;
   exec)
