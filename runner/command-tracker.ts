@@ -82,14 +82,17 @@ export class CommandTracker {
   }
 
   /**
-   * Ends the open commands at `depth` and deeper (with `inclusive`) or only deeper: commands whose D
-   * mark never came (a nested shell that exited, a Ctrl-C that cut the prompt's hook short) are
-   * reported done with no exit code, innermost first, so nothing waits on them for ever.
+   * Ends the open commands at `depth` and deeper. With `report`, those whose D mark never came
+   * before a prompt (a nested shell that exited, a Ctrl-C that cut the prompt's hook short) are
+   * reported done with no exit code, innermost first, so nothing waits on them for ever. Without
+   * it they end silently: the next line of a multi-line command starts (C) before any D, and the
+   * command as a whole is reported by the last line's D.
    */
-  #closeDeeperThan(depth: number, inclusive: boolean): void {
-    const ended = this.#open.filter((c) => (inclusive ? c.depth >= depth : c.depth > depth));
-    this.#open = this.#open.filter((c) => !ended.includes(c));
+  #closeFrom(depth: number, report: boolean): void {
+    const ended = this.#open.filter((c) => c.depth >= depth);
+    this.#open = this.#open.filter((c) => c.depth < depth);
     for (const d of [...this.#pendingLine.keys()]) if (d > depth) this.#pendingLine.delete(d);
+    if (!report) return;
     for (const command of ended.reverse()) {
       this.#listener.onCommandDone?.({ ...command, exitCode: null, durationMs: Math.max(0, this.#now() - command.startedAt) });
     }
@@ -100,7 +103,7 @@ export class CommandTracker {
       case 'prompt-start':
         this.#promptDepth = null;
         this.#promptStarted = true;
-        this.#closeDeeperThan(mark.depth, true);
+        this.#closeFrom(mark.depth, true);
         break;
       case 'prompt-end':
         // Only the B that completes a new prompt counts; a redraw repeats B at the same prompt.
@@ -115,7 +118,7 @@ export class CommandTracker {
       case 'output-start': {
         this.#promptDepth = null;
         this.#promptStarted = false;
-        this.#closeDeeperThan(mark.depth, true);
+        this.#closeFrom(mark.depth, false);
         const command: RunningCommand = {
           id: this.#nextId++,
           depth: mark.depth,
@@ -132,7 +135,7 @@ export class CommandTracker {
       case 'command-done': {
         const command = this.#open.find((c) => c.depth === mark.depth);
         if (command) this.#open = this.#open.filter((c) => c !== command);
-        this.#closeDeeperThan(mark.depth, true);
+        this.#closeFrom(mark.depth, true);
         if (command) {
           this.#listener.onCommandDone?.({
             ...command,

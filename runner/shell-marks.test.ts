@@ -163,6 +163,11 @@ describe('CommandTracker', () => {
     assert.deepEqual(prompts, [0, 0]);
   });
 
+  it('reports a multi-line paste once, by its last line\'s D: the lines before end silently when the next one starts', () => {
+    const { finished } = track(`${A()}$ ${B()}${E('true')}${C()}${E('echo two')}${C()}two\r\n${D(0)}${A()}$ ${B()}`);
+    assert.deepEqual(finished.map((c) => [c.commandLine, c.exitCode]), [['echo two', 0]]);
+  });
+
   it('tracks a subshell that reports nothing as part of its command', () => {
     const { finished } = track(`${A()}$ ${B()}${E('( cd /tmp; ls )')}${C()}a\r\nb\r\n${D(0)}${A()}$ ${B()}`);
     assert.deepEqual(finished.map((c) => [c.commandLine, c.output]), [['( cd /tmp; ls )', 'a\r\nb\r\n']]);
