@@ -692,7 +692,8 @@ export async function waitForNodesSettled(topology: Topology, budget: WaitBudget
     ];
     if (waiting.length === 0) return { ms: Date.now() - started, established: sessions.length };
     if (Date.now() > budget.until) throw new FabricError(`Nodes not settled within the ${budget.seconds} s wait: ${waiting.join(', ')}`);
-    onWaiting(`waiting for ${waiting.length === 1 ? waiting[0] : `${waiting[0]} and ${waiting.length - 1} more`}`);
+    const settled = nodeNames.filter((name) => !waiting.some((what) => what.startsWith(`${name}:`))).length;
+    onWaiting(`${settled} of ${nodeNames.length} nodes with every BGP session Established`);
     await sleep(POLL_SESSIONS_MS);
   }
 }
