@@ -113,6 +113,11 @@ export class Learner {
     };
   }
 
+  /** Starts the environment again if its last start failed (the page's Retry). */
+  retryStartup(): void {
+    this.#ctx.target.retryStartup?.(this.id);
+  }
+
   /** The environment's start as last reported, for a page that just said hello; undefined when there is none to show. */
   get startup(): StartupProgress | undefined {
     return this.#startup;
@@ -178,7 +183,17 @@ export class Learner {
     }
     this.#terminals.set(name, terminal);
     const started = terminal;
-    keeper = new ScreenKeeper(() => started.snapshot(), (screen) => this.#ctx.store.putScreen(this.id, name, screen));
+    keeper = new ScreenKeeper(
+      () => started.snapshot(),
+      (screen) => {
+        try {
+          this.#ctx.store.putScreen(this.id, name, screen);
+        } catch (error) {
+          // The screen kept before stays; the next save tries again.
+          this.#ctx.log(`learner ${this.id}: terminal ${name}: could not keep its screen: ${(error as Error).message}`);
+        }
+      },
+    );
     this.#screenKeepers.set(name, keeper);
     this.#ctx.log(`learner ${this.id}: terminal ${name} started (pid ${terminal.pid})`);
     this.#ctx.onChange?.(this);
@@ -205,15 +220,40 @@ export class Learner {
 
   // -- blocks ------------------------------------------------------------------------------------
 
-  /** Runs a block (already checked to belong to the page's lesson). */
+  /**
+   * Runs a block (already checked to belong to the page's lesson). While the environment is still
+   * starting, the block shows `queued` and runs once it is ready; this returns at once, so the
+   * page's other frames (keystrokes, Stop, Reset) are never held behind the wait.
+   */
   async runBlock(indexed: IndexedBlock, interrupt: boolean): Promise<{ ok: true } | { ok: false; code: ErrorCode; message: string }> {
-    const { block } = indexed;
     const refused = this.#ctx.refuseRun?.(this, indexed);
     if (refused) return { ok: false, ...refused };
-    const opened = await this.openTerminal(block.terminal);
+    const opened = await this.openTerminal(indexed.block.terminal);
     if (!opened.ok) return opened;
-    const waitedFor = await this.#untilReady(indexed);
-    if (!waitedFor.ok) return waitedFor;
+    if (!this.#ctx.target.whenReady || this.#startup?.state === 'ready') return this.#submit(indexed, interrupt, opened.terminal);
+    this.#setBlock(indexed, { block: indexed.block.id, state: 'queued', results: [] });
+    void this.#runWhenReady(indexed, interrupt);
+    return { ok: true };
+  }
+
+  /** The rest of runBlock once the environment is ready; what goes wrong now is said on the block. */
+  async #runWhenReady(indexed: IndexedBlock, interrupt: boolean): Promise<void> {
+    const ready = await this.#ctx.target.whenReady!(this.id);
+    if (this.#disposed) return;
+    let outcome: { ok: true } | { ok: false; message: string } = ready;
+    if (ready.ok) {
+      // The terminal may have been replaced while the lab started.
+      const opened = await this.openTerminal(indexed.block.terminal);
+      outcome = opened.ok ? this.#submit(indexed, interrupt, opened.terminal) : opened;
+    }
+    if (outcome.ok || this.#disposed) return;
+    this.#setBlock(indexed, { block: indexed.block.id, state: 'failed', results: [{ check: 'exit-code', passed: false, message: outcome.message }] });
+    this.#evaluateStep(indexed);
+  }
+
+  /** Types the block into its terminal now, or queues it behind what runs there. */
+  #submit(indexed: IndexedBlock, interrupt: boolean, terminal: TerminalSession): { ok: true } | { ok: false; code: ErrorCode; message: string } {
+    const { block } = indexed;
     const job: Job = {
       code: block.code,
       interrupt,
@@ -231,7 +271,7 @@ export class Learner {
       },
     };
     this.#jobs.set(job, indexed);
-    const submitted = opened.terminal.submit(job);
+    const submitted = terminal.submit(job);
     if (submitted === 'busy') {
       return {
         ok: false,
@@ -241,22 +281,6 @@ export class Learner {
     }
     if (submitted === 'queued') this.#setBlock(indexed, { block: block.id, state: 'queued', results: [] });
     return { ok: true };
-  }
-
-  /**
-   * A block runs once the environment is ready (the lab converged): until then it shows as queued.
-   * The learner's own typing is never held back.
-   */
-  async #untilReady(indexed: IndexedBlock): Promise<{ ok: true } | { ok: false; code: ErrorCode; message: string }> {
-    const { whenReady } = this.#ctx.target;
-    if (!whenReady || this.#startup?.state === 'ready') return { ok: true };
-    this.#setBlock(indexed, { block: indexed.block.id, state: 'queued', results: [] });
-    const ready = await whenReady.call(this.#ctx.target, this.id);
-    if (ready.ok) return ready;
-    if (this.#disposed) return { ok: false, code: 'spawn-failed', message: ready.message };
-    this.#setBlock(indexed, { block: indexed.block.id, state: 'failed', results: [{ check: 'exit-code', passed: false, message: ready.message }] });
-    this.#evaluateStep(indexed);
-    return { ok: false, code: 'spawn-failed', message: ready.message };
   }
 
   #jobBlock(job: Job | undefined): IndexedBlock | undefined {
@@ -321,6 +345,9 @@ export class Learner {
   }
 
   #setBlock(indexed: IndexedBlock, status: BlockStatus): void {
+    // A disposed learner's shells failing their jobs is no news, and must not be stored (a reset
+    // that cleared the progress would get it back).
+    if (this.#disposed) return;
     this.#blocks.set(status.block, status);
     if (status.state === 'passed' || status.state === 'failed') this.#ctx.store.putBlock(this.id, status);
     for (const listener of this.#statusListeners) listener({ kind: 'block', status });
@@ -331,6 +358,7 @@ export class Learner {
   }
 
   #setStep(lesson: string, status: StepStatus, settled: boolean): void {
+    if (this.#disposed) return;
     this.#steps.set(status.step, status);
     if (settled) this.#ctx.store.putStep(this.id, status, status.updatedAt);
     for (const listener of this.#statusListeners) listener({ kind: 'step', status });
@@ -467,7 +495,10 @@ export class Learner {
     const terminals = [...this.#terminals.values()];
     this.#terminals.clear();
     for (const terminal of terminals) terminal.dispose();
+    // Released at once (the target forgets the learner's lab before its first await), so a page
+    // that reconnects meanwhile (a reset) gets a new lab, never a shell in this one.
+    const released = this.#ctx.target.disposeLearner(this.id);
     await Promise.all(terminals.map((t) => t.waitForExit()));
-    await this.#ctx.target.disposeLearner(this.id);
+    await released;
   }
 }

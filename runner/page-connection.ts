@@ -188,6 +188,9 @@ export class PageConnection implements PageLink {
       case 'reset-lesson':
         this.#learner.resetLesson(this.lesson);
         return;
+      case 'retry-startup':
+        this.#learner.retryStartup();
+        return;
       case 'reset-lab':
         this.#log(`learner ${this.#learner.id}: resets their lab${message.clearProgress ? ' and clears their progress' : ''}`);
         await this.#resetLab(message.clearProgress);

@@ -327,6 +327,8 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
    * pages reconnect to a fresh lab. `clearProgress` also forgets every step of the course.
    */
   z.object({ type: z.literal('reset-lab'), clearProgress: z.boolean() }),
+  /** Start the learner's environment again after a failed start (`startup` said `failed`). */
+  z.object({ type: z.literal('retry-startup') }),
   // Lab state (see its section above).
   watchTopologyMessageSchema,
   // Step verification and catch-up (see their section above).

@@ -55,6 +55,8 @@ export interface Target {
   watchStartup?(learner: string, listener: (progress: StartupProgress) => void): Observation;
   /** Optional (with watchStartup): resolves once the learner's environment is ready for blocks, or why it is not. */
   whenReady?(learner: string): Promise<{ ok: true } | TargetFailure>;
+  /** Optional (with watchStartup): starts the learner's environment again if its last start failed (the page's Retry). */
+  retryStartup?(learner: string): void;
   /**
    * Optional, for a target that can fail parts of itself on purpose (the lab's `lab fail`): ends
    * every such failure in the learner's environment, after a catch-up that stopped half-way. Says

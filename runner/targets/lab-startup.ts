@@ -43,7 +43,11 @@ export class LabStartup {
   /** `run` starts `lab up --wait --progress`, handing each line of its standard output to the callback. */
   constructor(run: (onLine: (line: string) => void) => Promise<ExecResult>, onChange: (progress: StartupProgress) => void) {
     this.#onChange = onChange;
-    this.done = run((line) => this.#line(line)).then((result) => this.#end(result));
+    // A start that throws (a bug, not a lab that failed) still ends, as failed, so nothing waits on it for ever.
+    this.done = run((line) => this.#line(line)).then(
+      (result) => this.#end(result),
+      (error: unknown) => this.#end({ exitCode: null, output: `lab: ${(error as Error).message}`, timedOut: false }),
+    );
   }
 
   get progress(): StartupProgress {

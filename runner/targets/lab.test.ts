@@ -109,7 +109,7 @@ describe('LabTarget', () => {
     await target.dispose();
   });
 
-  it('turns a failing lab up into a failed start that says why, and tries again next time', async () => {
+  it('turns a failing lab up into a failed start that says why, tried again only when a terminal opens or the learner retries', async () => {
     writeFileSync(log, '');
     const target = new LabTarget({ cli, env: { FAKE_LAB_LOG: log, FAKE_LAB_UP_FAILS: '1' } });
     const seen: StartupProgress[] = [];
@@ -121,9 +121,14 @@ describe('LabTarget', () => {
     assert.equal(failed?.message, 'The lab did not start: sandbox: unshare: Operation not permitted');
     assert.equal(failed?.detail, 'making the sandbox\nlab: sandbox: unshare: Operation not permitted');
     assert.deepEqual(failed?.phases.map((phase) => phase.state), ['done', 'failed', 'pending'], 'the phase that was running is the one that failed');
-    assert.deepEqual(await target.whenReady(learner), result, 'a check or block after a failed start tries again, and says why');
-    assert.equal(seen.filter((progress) => progress.state === 'starting').length >= 2, true, 'the retry is reported as a new start');
-    assert.equal(calls().filter((c) => c.includes(' up --wait')).length, 2);
+    assert.deepEqual(await target.whenReady(learner), result, 'a check or block after a failed start says why');
+    assert.equal(calls().filter((c) => c.includes(' up --wait')).length, 1, '...and does not start the lab again (no restart loop)');
+    await target.shell(learner, 'host', { rcfile: '/x', env: {} });
+    assert.equal(calls().filter((c) => c.includes(' up --wait')).length, 2, 'opening a terminal again (a reload) starts it again');
+    target.retryStartup(learner);
+    await target.whenReady(learner);
+    assert.equal(calls().filter((c) => c.includes(' up --wait')).length, 3, 'so does the page\'s Retry');
+    assert.equal(seen.filter((progress) => progress.state === 'starting').length >= 3, true, 'each retry is reported as a new start');
     // A failed `up` may still have created the sandbox: disposing takes it down all the same.
     await target.dispose();
     assert.equal(calls().at(-1), '--sandbox course-0123456789abcdef down');

@@ -111,14 +111,20 @@ export class LabTarget implements Target {
     return this.#processes.run(learner, this.#cli, ['--sandbox', this.sandbox(learner), ...args], { env: this.#baseEnv(), timeoutMs, ...(onLine ? { onLine } : {}) });
   }
 
-  #ensureUp(learner: string): LabStartup {
+  /**
+   * The learner's start: the current one, or a new one when there is none. A failed start is
+   * started again only when `retry` says so (a shell being opened: a reload, the page's Retry);
+   * checks and the topology observer take the failure as it is, so nothing restarts a lab in a loop.
+   */
+  #ensureUp(learner: string, retry: boolean): LabStartup {
     let up = this.#up.get(learner);
-    // A failed start is not kept: the next shell (a reload, the page's Retry) tries again.
-    if (up?.progress.state === 'failed') up = undefined;
+    if (retry && up?.progress.state === 'failed') up = undefined;
     if (!up) {
       const startup = new LabStartup(
         async (onLine) => {
           await this.#downs.get(learner);
+          // Disposed or replaced while the last lab went down: this start is not wanted any more.
+          if (this.#disposed || this.#up.get(learner) !== startup) return { exitCode: null, output: 'lab: the start was cancelled', timedOut: false };
           return await this.#run(learner, ['up', '--wait', '--progress', '--timeout', String(CONVERGE_TIMEOUT_S)], UP_TIMEOUT_MS, onLine);
         },
         (progress) => {
@@ -150,13 +156,17 @@ export class LabTarget implements Target {
 
   async whenReady(learner: string): Promise<{ ok: true } | TargetFailure> {
     if (this.#disposed) return { ok: false, message: 'the lab target is shut down' };
-    return await this.#ensureUp(learner).done;
+    return await this.#ensureUp(learner, false).done;
+  }
+
+  retryStartup(learner: string): void {
+    if (!this.#disposed && this.#up.get(learner)?.progress.state === 'failed') this.#ensureUp(learner, true);
   }
 
   async shell(learner: string, terminal: string, integration: ShellIntegration): Promise<ShellResult> {
     if (this.#disposed) return { ok: false, message: 'the lab target is shut down' };
     // The shell opens once its device exists; the fabric may still be converging.
-    const devices = await this.#ensureUp(learner).devices;
+    const devices = await this.#ensureUp(learner, true).devices;
     if (!devices.ok) return devices;
     const env: Record<string, string> = { ...this.#baseEnv(), ...integration.env, LAB_SHELL_INIT: integration.rcfile };
     delete env.RUNNER_SI_USER_RC;

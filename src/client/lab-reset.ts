@@ -12,6 +12,8 @@ export class LabResetElement extends HTMLElement {
     if (!dialog || !form) return;
     this.querySelector('[data-action="reset-lab"]')?.addEventListener('click', () => {
       form.reset();
+      // Escape leaves returnValue as it was: a reset confirmed before must not count again.
+      dialog.returnValue = '';
       dialog.showModal();
     });
     dialog.addEventListener('close', () => {

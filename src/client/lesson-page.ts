@@ -91,8 +91,11 @@ class LessonPage {
       // (on a target that reports one) is shown from the beginning.
       if (this.#startup?.progress) this.#startup.update({ state: 'starting', phases: [] });
     });
-    // A failed start is retried by opening the terminals again (the runner starts the lab anew).
-    root.addEventListener(STARTUP_RETRY_EVENT, () => this.#openTerminals());
+    // Retry: the runner starts the lab anew, and the terminals the failed start refused open again.
+    root.addEventListener(STARTUP_RETRY_EVENT, () => {
+      this.#session.send({ type: 'retry-startup' });
+      this.#openTerminals();
+    });
     root.addEventListener(TOPOLOGY_TOGGLE_EVENT, () => requestAnimationFrame(() => this.#fitAll()));
     window.addEventListener('resize', () => this.#fitAll());
     root.querySelector('[data-role="notice"]')?.addEventListener('click', (event) => {

@@ -14,7 +14,7 @@ const control = (name: string) => path.join(scriptedLabDir(), name);
 
 test.beforeEach(() => fs.mkdirSync(scriptedLabDir(), { recursive: true }));
 test.afterEach(() => {
-  for (const name of ['hold-fabric', 'fail-next-up', 'hold-echo']) fs.rmSync(control(name), { force: true });
+  for (const name of ['hold-fabric', 'fail-next-up', 'fail-next-fabric', 'hold-echo']) fs.rmSync(control(name), { force: true });
 });
 
 test('the lab start shows its phases, the terminal opens before the fabric converges, and Run waits for it', async ({ lesson, page }) => {
@@ -61,6 +61,20 @@ test('a failed start says why in one sentence, with the lab log folded away, and
   await expect(lesson.block('01-first-steps/hello/1')).toHaveAttribute('data-state', 'passed');
 });
 
+test('a start that fails after the terminals opened is retried by Retry, which starts the lab again', async ({ lesson, page }) => {
+  fs.writeFileSync(control('fail-next-fabric'), '');
+  await lesson.open('01-first-steps');
+  const startup = page.locator('lab-startup');
+  await expect(startup.locator('[data-role="message"]')).toHaveText('The lab did not start: Not Established within the 1800 s wait: spine1:swp1');
+  await expect(startup.locator('li[data-state="failed"]')).toHaveText(/BGP fabric/);
+  // The devices existed: the terminal is open, so nothing but Retry starts the lab again.
+  await expect.poll(() => lesson.terminalText('shell')).toMatch(/[$#] $/);
+  await startup.getByRole('button', { name: 'Retry' }).click();
+  await expect(startup).toBeHidden();
+  await lesson.block('01-first-steps/hello/1').getByRole('button', { name: /^Run/ }).click();
+  await expect(lesson.block('01-first-steps/hello/1')).toHaveAttribute('data-state', 'passed');
+});
+
 test('Stop ends a block that hangs, and the terminal is free for the next one', async ({ lesson }) => {
   fs.writeFileSync(control('hold-echo'), '');
   await lesson.open('01-first-steps');
@@ -101,12 +115,15 @@ test('Reset lab asks first, then starts a fresh lab; the progress is kept or cle
   await reset.click();
   await dialog.getByRole('button', { name: 'Reset lab' }).click();
   // A fresh lab: a new shell, and nothing the learner made in the old one.
-  await expect(page.locator('connection-status')).toHaveAttribute('data-state', 'connected');
-  await page.locator('.terminal__screen[data-terminal-screen="shell"] .xterm').click();
+  // The page reconnects by itself; until it has, what is typed may still reach the old shell, so
+  // each attempt focuses the terminal (the closed dialog gave focus back to its button) and reads
+  // the newest answer.
   await expect.poll(async () => {
+    await page.locator('.terminal__screen[data-terminal-screen="shell"] .xterm').click();
     await page.keyboard.type('echo "pid $$ files $(ls | wc -l)"\n');
-    return (await lesson.terminalText('shell')).match(/^pid (\d+) files (\d+)$/m)?.slice(1);
+    return [...(await lesson.terminalText('shell')).matchAll(/^pid (\d+) files (\d+)$/gm)].at(-1)?.slice(1);
   }).toEqual([expect.not.stringMatching(`^${oldShell}$`), '0']);
+  await expect(page.locator('connection-status')).toHaveAttribute('data-state', 'connected');
   await expect(hello).toHaveAttribute('data-state', 'passed');
 
   await reset.click();

@@ -4,6 +4,7 @@
 # $SCRIPTED_LAB_DIR:
 #   hold-fabric      while it exists, `up` waits in its BGP fabric phase (devices exist, shells open)
 #   fail-next-up     the next `up` fails the way a real one does, and removes the file (so Retry works)
+#   fail-next-fabric the next `up` fails in its BGP fabric phase, after the devices exist (shells are open)
 #   hold-echo        while it exists, `echo` in a lab shell hangs (a block that hangs, for Stop)
 set -u
 dir="${SCRIPTED_LAB_DIR:?SCRIPTED_LAB_DIR is not set}"
@@ -29,6 +30,11 @@ case "$1" in
     fi
     phase devices done '"seconds":1.2'
     phase fabric running '"detail":"3 of 16 sessions Established"'
+    if [[ -e "$dir/fail-next-fabric" ]]; then
+      rm -f "$dir/fail-next-fabric"
+      echo "lab: Not Established within the 1800 s wait: spine1:swp1" >&2
+      exit 1
+    fi
     while [[ -e "$dir/hold-fabric" ]]; do sleep 0.1; done
     phase fabric done '"seconds":2.5'
     ;;
