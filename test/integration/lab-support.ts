@@ -115,10 +115,17 @@ export function processesInPidNamespace(pidNs: string): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readlinkSync(`/proc/${entry}/ns/pid_for_children`) === pidNs || readlinkSync(`/proc/${entry}/ns/pid`) === pidNs) pids.push(Number(entry));
-    } catch {
-      // the process exited while we looked: not in the namespace any more
+    // ns/pid first: it still reads for a zombie (an exited process its parent has not reaped yet),
+    // whose ns/pid_for_children is gone; a zombie of the namespace is not gone until it is reaped.
+    for (const link of ['pid', 'pid_for_children']) {
+      try {
+        if (readlinkSync(`/proc/${entry}/ns/${link}`) === pidNs) {
+          pids.push(Number(entry));
+          break;
+        }
+      } catch {
+        // exited while we looked, or (pid_for_children) a zombie: decided by the other link
+      }
     }
   }
   return pids;
